@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine with the Compose v2 plugin answers.
+#
+# Idempotent: returns at once when `docker info` and `docker compose version` work.
+# On a Debian machine where we are root it provisions what is missing:
+#   - Debian's docker.io (engine + containerd),
+#   - the Compose v2 CLI plugin, taken from the next Debian release's docker-compose package
+#     (the current release does not carry it), fetched from the mirror in this machine's own
+#     apt sources,
+#   - dockerd started in the background, logging to $DOCKERD_LOG, and waited for.
+# Anywhere else it stops with a message saying what to install.
+set -euo pipefail
+
+DOCKERD_LOG=${DOCKERD_LOG:-/var/log/optiinfra-e2e-dockerd.log}
+DOCKERD_WAIT_S=${DOCKERD_WAIT_S:-60}
+NEXT_DEBIAN=${NEXT_DEBIAN:-trixie}
+PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
+
+say() { printf '[ensure-docker] %s\n' "$*" >&2; }
+die() { printf '[ensure-docker] ERROR: %s\n' "$*" >&2; exit 1; }
+
+engine_ok() { docker info >/dev/null 2>&1; }
+compose_ok() { docker compose version >/dev/null 2>&1; }
+
+if engine_ok && compose_ok; then
+  exit 0
+fi
+
+can_provision() {
+  [ "$(id -u)" = 0 ] && [ -r /etc/os-release ] && grep -qi '^ID=debian' /etc/os-release
+}
+
+if ! can_provision; then
+  engine_ok || die "no Docker engine answers 'docker info'. Install and start Docker Engine (https://docs.docker.com/engine/install/), make sure your user can reach its socket, then retry."
+  die "the Docker Compose v2 plugin is missing ('docker compose version' fails). Install docker-compose-plugin (Compose v2), then retry."
+fi
+
+# The first deb URI of the machine's own apt sources (deb822 or one-line style).
+apt_mirror() {
+  local uri
+  uri=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
+        | awk '{print $2}' | grep -E '/debian/?$' | head -n1 || true)
+  if [ -z "$uri" ]; then
+    uri=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+          | awk '{for(i=2;i<=NF;i++) if ($i ~ /^https?:/) {print $i; exit}}' | grep -E '/debian/?$' | head -n1 || true)
+  fi
+  [ -n "$uri" ] || die "could not read a Debian mirror from /etc/apt/sources.list*; add one, then retry."
+  printf '%s\n' "${uri%/}"
+}
+
+install_engine() {
+  command -v dockerd >/dev/null 2>&1 && return 0
+  say "installing Debian's docker.io (engine + containerd)..."
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    docker.io iptables ca-certificates >/dev/null
+  command -v dockerd >/dev/null 2>&1 || die "apt installed docker.io but no dockerd is on PATH."
+}
+
+install_compose_plugin() {
+  compose_ok && return 0
+  local mirror tmp
+  mirror=$(apt_mirror)
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  say "fetching the Compose v2 plugin from Debian ${NEXT_DEBIAN}'s docker-compose package..."
+  mkdir -p "$tmp/lists/partial" "$tmp/archives/partial"
+  cat >"$tmp/next.sources" <<SRC
+Types: deb
+URIs: ${mirror}
+Suites: ${NEXT_DEBIAN}
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  local opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$tmp/srcparts"
+              -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives"
+              -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
+  mkdir -p "$tmp/srcparts" && cp "$tmp/next.sources" "$tmp/srcparts/next.sources"
+  apt-get "${opts[@]}" -o APT::Sandbox::User=root update -qq >/dev/null || die "apt could not read ${NEXT_DEBIAN}'s package lists from the machine's mirror."
+  (cd "$tmp" && apt-get "${opts[@]}" -o APT::Sandbox::User=root download docker-compose >/dev/null) \
+    || die "apt could not download ${NEXT_DEBIAN}'s docker-compose package."
+  dpkg-deb -x "$tmp"/docker-compose_*.deb "$tmp/x"
+  local bin
+  bin=$(find "$tmp/x" -type f -path '*cli-plugins/docker-compose' | head -n1)
+  [ -n "$bin" ] || die "${NEXT_DEBIAN}'s docker-compose package carries no cli-plugins/docker-compose."
+  mkdir -p "$PLUGIN_DIR"
+  install -m 0755 "$bin" "$PLUGIN_DIR/docker-compose"
+  compose_ok || die "installed $PLUGIN_DIR/docker-compose but 'docker compose version' still fails."
+  say "compose plugin: $(docker compose version --short 2>/dev/null)"
+}
+
+start_daemon() {
+  engine_ok && return 0
+  # A daemon killed with its machine leaves a pid file and sockets that stop a new one.
+  local pidfile=/var/run/docker.pid
+  if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then
+    say "removing stale $pidfile"
+    rm -f "$pidfile"
+  fi
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    rm -f /var/run/docker.sock
+    if [ -f /run/docker/containerd/containerd.pid ] && \
+       ! kill -0 "$(cat /run/docker/containerd/containerd.pid 2>/dev/null)" 2>/dev/null; then
+      rm -f /run/docker/containerd/containerd.pid
+    fi
+    say "starting dockerd in the background (log: $DOCKERD_LOG)..."
+    nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  fi
+  local i
+  for ((i = 0; i < DOCKERD_WAIT_S * 2; i++)); do
+    engine_ok && { say "engine up: $(docker version --format '{{.Server.Version}}' 2>/dev/null)"; return 0; }
+    sleep 0.5
+  done
+  tail -n 20 "$DOCKERD_LOG" >&2 || true
+  die "dockerd did not answer within ${DOCKERD_WAIT_S}s; its log is $DOCKERD_LOG (tail above)."
+}
+
+install_engine
+start_daemon
+install_compose_plugin
