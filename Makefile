@@ -1,0 +1,81 @@
+# OptiInfra E2E harness. `make help` lists the targets.
+# Every target that needs Docker first runs scripts/ensure-docker.sh (provisions an engine on
+# a bare Debian machine as root; elsewhere says what to install).
+
+SHELL := /bin/bash
+PY := .venv/bin/python
+PYTEST := $(PY) -m pytest
+E2E_PORT_OFFSET ?= 1
+export E2E_PORT_OFFSET
+# pytest-xdist workers for the e2e suite (one shared stack)
+E2E_WORKERS ?= 2
+
+.PHONY: help setup docker venv images start-test-env stop-test-env health-check logs \
+        test test-unit test-fast test-e2e test-all bench-stack lint clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+docker:  ## make sure a Docker engine + Compose v2 answer (provision one if needed)
+	@bash scripts/ensure-docker.sh
+
+.venv/.stamp: requirements-test.txt pyproject.toml
+	@echo "[setup] creating .venv with the harness and its test dependencies..."
+	@python3 -m venv .venv
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt -e . \
+	  2> >(grep -v 'is ignored: it is neither' >&2)
+	@touch $@
+
+venv: .venv/.stamp  ## python virtualenv only (no Docker needed)
+
+setup: docker venv  ## engine + virtualenv: everything the other targets need
+
+images: setup  ## base image (bootstrapped if no registry), wheelhouse, all images (cached)
+	@bash scripts/wheelhouse.sh
+	@export E2E_BASE_IMAGE=$$(bash scripts/base-image.sh) && \
+	  echo "[images] building on $$E2E_BASE_IMAGE" && \
+	  docker compose --progress plain -f docker-compose.e2e.yml build 2>&1 \
+	    | awk '/^#[0-9]+ \[[a-z]/ && !/internal\]/ {sub(/^#[0-9]+ /, ""); print "  [build] " substr($$0, 1, 140); next} /ERROR|error|failed/ {print}' ; \
+	  exit $${PIPESTATUS[0]}
+
+start-test-env: images  ## start the stack and wait until every service is healthy
+	@$(PY) -m harness up --no-build
+
+stop-test-env: setup  ## remove the stack's containers, networks and volumes
+	@$(PY) -m harness down
+
+health-check: setup  ## table of services; non-zero exit when anything is unhealthy
+	@$(PY) -m harness status
+
+logs: setup  ## logs of every service (SERVICE=name for one)
+	@$(PY) -m harness logs $(SERVICE)
+
+test-unit: venv  ## fast tests, no Docker
+	@$(PYTEST) tests -q -p no:randomly
+
+test-e2e: images  ## end-to-end scenarios (reuses a running stack, else starts and removes one)
+	@$(PYTEST) scenarios -m e2e -n $(E2E_WORKERS) --no-build $(PYTEST_ARGS)
+
+test-fast: images  ## everything but tests marked slow
+	@$(PYTEST) tests scenarios -m "not slow" -n $(E2E_WORKERS) --no-build $(PYTEST_ARGS)
+
+test-all: images  ## every test, with JUnit XML and HTML reports in artifacts/
+	@mkdir -p artifacts
+	@$(PYTEST) tests scenarios -n $(E2E_WORKERS) --no-build \
+	  --junitxml=artifacts/junit.xml --html=artifacts/report.html --self-contained-html $(PYTEST_ARGS)
+
+test: images  ## the README's test command (CI): unit tests, then e2e on a fresh stack, then leftovers check
+	@$(PYTEST) tests -q -p no:randomly
+	@$(PYTEST) scenarios -n $(E2E_WORKERS) --no-build $(PYTEST_ARGS)
+	@bash scripts/check-leftovers.sh
+
+bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory
+	@$(PY) scripts/bench_stack.py
+
+lint: venv  ## ruff + mypy
+	@$(PY) -m ruff check harness tests scenarios
+	@$(PY) -m mypy harness
+
+clean: ## stop the stack and remove local build state (.venv, wheelhouse, artifacts)
+	-@[ -x $(PY) ] && docker info >/dev/null 2>&1 && $(PY) -m harness down
+	rm -rf .venv .wheelhouse artifacts .e2e

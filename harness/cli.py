@@ -1,0 +1,79 @@
+"""`python -m harness up|down|status|logs [SERVICE]|sweep`: the stack from a terminal or make."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness.core import HarnessError, Stack
+from harness.domain import stack_config
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m harness", description=(
+        "Lifecycle of the OptiInfra E2E stack (docker-compose.e2e.yml). Settings come from "
+        "E2E_* variables: E2E_PORT_OFFSET, E2E_PROJECT, E2E_UP_TIMEOUT, E2E_BASE_IMAGE."))
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="build (cached), start, wait until every service is healthy")
+    up.add_argument("--keep-on-failure", action="store_true",
+                    help="leave containers of a failed start for inspection")
+    up.add_argument("--no-build", action="store_true", help="use the images already built")
+    up.add_argument("--timeout", type=float, default=None,
+                    help="seconds to wait for all-healthy (default E2E_UP_TIMEOUT or 300)")
+    sub.add_parser("down", help="remove the stack's containers, networks and volumes")
+    sub.add_parser("status", help="table of services; exit 1 unless all are healthy")
+    logs = sub.add_parser("logs", help="logs of one service, or of all")
+    logs.add_argument("service", nargs="?")
+    logs.add_argument("--since", help="e.g. 10m or 2026-01-01T10:00:00")
+    logs.add_argument("--tail", type=int)
+    sub.add_parser("sweep", help="remove stacks left behind by killed runs")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        overrides: dict[str, object] = {}
+        if args.command == "up":
+            overrides = {"keep_on_failure": args.keep_on_failure, "build": not args.no_build}
+        stack = Stack(stack_config(**overrides))
+        return _run(stack, args)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(stack: Stack, args: argparse.Namespace) -> int:
+    if args.command == "up":
+        status = stack.up(timeout=args.timeout)
+        print(status.table())
+        return 0
+    if args.command == "down":
+        stack.check_engine()
+        stack.down()
+        return 0
+    if args.command == "status":
+        stack.check_engine()
+        status = stack.status()
+        print(status.table())
+        if not status.any_created:
+            print(f"stack '{stack.project}' is not running (make start-test-env starts it)",
+                  file=sys.stderr)
+        return 0 if status.all_ready else 1
+    if args.command == "logs":
+        stack.check_engine()
+        sys.stdout.write(stack.logs(args.service, since=args.since, tail=args.tail))
+        return 0
+    if args.command == "sweep":
+        stack.check_engine()
+        swept = stack.sweep_orphans()
+        print(f"swept {len(swept)} stack(s)" + (f": {', '.join(swept)}" if swept else ""))
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Generic core: stack lifecycle, waiting, ports, signals. Knows nothing of OptiInfra."""
+
+from ._config import PortSpec, StackConfig
+from ._exceptions import (
+    ConfigError,
+    EngineUnavailableError,
+    HarnessError,
+    PortClaim,
+    PortConflictError,
+    ServiceUnhealthyError,
+    StackCommandError,
+    StackStartError,
+    UnhealthyService,
+    WaitTimeoutError,
+)
+from ._ports import check_ports, describe_port_holder, find_conflicts, port_is_free
+from ._resources import OWNER_DETACHED, new_run_id, owner_is_gone, owner_label
+from ._signals import Interrupted, install_sigterm_as_interrupt
+from ._stack import Stack
+from ._status import ServiceStatus, StackStatus
+from ._wait import WaitReport, wait_for
+
+__all__ = [
+    "OWNER_DETACHED",
+    "ConfigError",
+    "EngineUnavailableError",
+    "HarnessError",
+    "Interrupted",
+    "PortClaim",
+    "PortConflictError",
+    "PortSpec",
+    "ServiceStatus",
+    "ServiceUnhealthyError",
+    "Stack",
+    "StackCommandError",
+    "StackConfig",
+    "StackStartError",
+    "StackStatus",
+    "UnhealthyService",
+    "WaitReport",
+    "WaitTimeoutError",
+    "check_ports",
+    "describe_port_holder",
+    "find_conflicts",
+    "install_sigterm_as_interrupt",
+    "new_run_id",
+    "owner_is_gone",
+    "owner_label",
+    "port_is_free",
+    "wait_for",
+]

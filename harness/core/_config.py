@@ -1,0 +1,119 @@
+"""Stack settings: which compose files, which project, which host ports, how long to wait.
+
+Host ports are ``default + offset`` (E2E_PORT_OFFSET, default 1, which gives the seed's
+ports); an explicit ``E2E_PORT_<NAME>`` in the environment wins over the computed value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+
+from ._exceptions import ConfigError
+
+_PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class PortSpec(BaseModel):
+    """A host port the stack publishes: service, its container port, the env var naming it."""
+
+    service: str
+    name: str  # env var suffix: E2E_PORT_<name>
+    container_port: int
+    default_port: int  # host port at offset 0
+
+    @property
+    def env_var(self) -> str:
+        return f"E2E_PORT_{self.name}"
+
+
+class StackConfig(BaseModel):
+    compose_files: list[Path]
+    project_name: str = "optiinfra-e2e"
+    port_offset: int = 1
+    ports: list[PortSpec] = Field(default_factory=list)
+    port_overrides: dict[str, int] = Field(default_factory=dict)
+    up_timeout_s: float = 300.0
+    build: bool = True
+    base_image: str | None = None
+    # When base_image is unset: the first of these present in the local engine is used.
+    base_image_candidates: list[str] = Field(default_factory=list)
+    keep_on_failure: bool = False
+    state_dir: Path = Path(".e2e")
+    extra_env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("project_name")
+    @classmethod
+    def _project_name_ok(cls, v: str) -> str:
+        if not _PROJECT_RE.match(v):
+            raise ValueError(f"compose project names are lowercase letters, digits, '-' and '_'"
+                             f" and start with a letter or digit; got {v!r}")
+        return v
+
+    @field_validator("port_offset")
+    @classmethod
+    def _offset_ok(cls, v: int) -> int:
+        if not 0 <= v <= 50000:
+            raise ValueError(f"E2E_PORT_OFFSET must be between 0 and 50000, got {v}")
+        return v
+
+    def host_port(self, spec: PortSpec) -> int:
+        port = self.port_overrides.get(spec.name, spec.default_port + self.port_offset)
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"host port for {spec.service}:{spec.container_port} would be "
+                              f"{port}, outside 1-65535; lower E2E_PORT_OFFSET "
+                              f"(now {self.port_offset}) or set {spec.env_var}.")
+        return port
+
+    def port_for(self, service: str, container_port: int) -> int:
+        for spec in self.ports:
+            if spec.service == service and spec.container_port == container_port:
+                return self.host_port(spec)
+        raise ConfigError(f"no published port {container_port} for service '{service}'; "
+                          f"known: {[(p.service, p.container_port) for p in self.ports]}")
+
+    def compose_env(self) -> dict[str, str]:
+        """Interpolation variables handed to docker compose."""
+        env = {spec.env_var: str(self.host_port(spec)) for spec in self.ports}
+        if self.base_image:
+            env["E2E_BASE_IMAGE"] = self.base_image
+        env.update(self.extra_env)
+        return env
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **defaults: object) -> StackConfig:
+        """Build from E2E_* variables over ``defaults``; bad values raise ConfigError."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = dict(defaults)
+        try:
+            if "E2E_PORT_OFFSET" in env:
+                values["port_offset"] = int(env["E2E_PORT_OFFSET"])
+            if "E2E_UP_TIMEOUT" in env:
+                values["up_timeout_s"] = float(env["E2E_UP_TIMEOUT"])
+        except ValueError as exc:
+            raise ConfigError(f"bad number in the environment: {exc}; E2E_PORT_OFFSET is an "
+                              f"integer, E2E_UP_TIMEOUT seconds.") from exc
+        if env.get("E2E_PROJECT"):
+            values["project_name"] = env["E2E_PROJECT"]
+        if env.get("E2E_COMPOSE_FILE"):
+            values["compose_files"] = [Path(p) for p in env["E2E_COMPOSE_FILE"].split(os.pathsep)]
+        if env.get("E2E_BASE_IMAGE"):
+            values["base_image"] = env["E2E_BASE_IMAGE"]
+        overrides: dict[str, int] = {}
+        for spec in values.get("ports", []) or []:  # type: ignore[union-attr]
+            raw = env.get(PortSpec.model_validate(spec).env_var)
+            if raw:
+                try:
+                    overrides[PortSpec.model_validate(spec).name] = int(raw)
+                except ValueError as exc:
+                    raise ConfigError(f"{PortSpec.model_validate(spec).env_var}={raw!r} is not "
+                                      f"a port number") from exc
+        values["port_overrides"] = overrides
+        try:
+            return cls.model_validate(values)
+        except ValueError as exc:
+            raise ConfigError(f"invalid stack settings: {exc}") from exc

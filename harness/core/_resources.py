@@ -1,0 +1,100 @@
+"""Labels on every resource of a run, and the sweep of stacks left by killed runs.
+
+Each container, network and volume carries:
+    com.optiinfra.e2e.harness=1
+    com.optiinfra.e2e.run=<run id>
+    com.optiinfra.e2e.owner=detached | pid:<pid>:<boot id>
+A stack whose owner is a process that no longer exists (killed outright, so its teardown
+never ran) is removed by the next ``up``. Detached stacks (``make start-test-env``) are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+LABEL_HARNESS = "com.optiinfra.e2e.harness"
+LABEL_RUN = "com.optiinfra.e2e.run"
+LABEL_OWNER = "com.optiinfra.e2e.owner"
+LABEL_PROJECT = "com.docker.compose.project"
+OWNER_DETACHED = "detached"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return "noboot"
+
+
+def owner_label(pid: int | None = None) -> str:
+    return f"pid:{pid or os.getpid()}:{boot_id()}"
+
+
+def owner_is_gone(owner: str, *, pid_alive: Callable[[int], bool] | None = None) -> bool:
+    """True when ``owner`` names a process that cannot still be running."""
+    if not owner.startswith("pid:"):
+        return False  # detached / manual stacks are never swept
+    try:
+        _, pid_s, boot = owner.split(":", 2)
+        pid = int(pid_s)
+    except ValueError:
+        return False
+    if boot != boot_id():
+        return True
+    return not (pid_alive or _pid_alive)(pid)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphaned_projects(docker: Any) -> dict[str, str]:
+    """project -> owner, for harness stacks whose owning process is gone."""
+    found: dict[str, str] = {}
+    filters = {"label": LABEL_HARNESS}
+    resources = (list(docker.container.list(all=True, filters=filters))
+                 + list(docker.network.list(filters=filters))
+                 + list(docker.volume.list(filters=filters)))
+    for res in resources:
+        labels = _labels(res)
+        project, owner = labels.get(LABEL_PROJECT), labels.get(LABEL_OWNER, "")
+        if project and owner_is_gone(owner):
+            found[project] = owner
+    return found
+
+
+def remove_project_resources(docker: Any, project: str) -> int:
+    """Force-remove every container, network and volume of ``project``; return the count."""
+    label = {"label": f"{LABEL_PROJECT}={project}"}
+    containers = docker.container.list(all=True, filters=label)
+    if containers:
+        docker.container.remove(containers, force=True, volumes=True)
+    networks = docker.network.list(filters=label)
+    if networks:
+        docker.network.remove(networks)
+    volumes = docker.volume.list(filters=label)
+    if volumes:
+        docker.volume.remove(volumes)
+    return len(containers) + len(networks) + len(volumes)
+
+
+def _labels(resource: Any) -> dict[str, str]:
+    labels = getattr(resource, "labels", None)
+    if labels is None and getattr(resource, "config", None) is not None:
+        labels = resource.config.labels
+    return dict(labels or {})

@@ -1,0 +1,326 @@
+"""The stack's lifecycle over python-on-whales: up, status, logs, down, and never a leftover.
+
+- ``up`` sweeps stacks of killed runs, checks host ports, builds (cached), starts, and waits
+  until every service is healthy, with a deadline. A failed or interrupted start tears down
+  what it started (unless keep_on_failure) and says which service failed and why.
+- ``down`` removes containers, networks and volumes; signals during it are deferred.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+from . import _resources as res
+from ._config import StackConfig
+from ._exceptions import (
+    EngineUnavailableError,
+    ServiceUnhealthyError,
+    StackCommandError,
+    StackStartError,
+    UnhealthyService,
+)
+from ._ports import check_ports, describe_port_holder
+from ._signals import interrupts_deferred, interrupts_raise
+from ._status import ServiceStatus, StackStatus
+from ._wait import wait_for
+
+Printer = Callable[[str], None]
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class Stack:
+    def __init__(self, config: StackConfig, *, docker: Any = None, out: Printer = _stderr,
+                 run_id: str | None = None) -> None:
+        self.config = config
+        self.run_id = run_id or res.new_run_id()
+        self._out = out
+        self._env_file = config.state_dir / f"{config.project_name}.env"
+        self._docker = docker or DockerClient(
+            compose_files=[str(p) for p in config.compose_files],
+            compose_project_name=config.project_name,
+            compose_env_files=[str(self._env_file)],
+        )
+        self._compose_cfg: dict[str, Any] | None = None
+
+    @property
+    def project(self) -> str:
+        return self.config.project_name
+
+    def _say(self, msg: str) -> None:
+        self._out(f"[harness] {msg}")
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def check_engine(self) -> None:
+        try:
+            self._docker.system.info()
+        except (DockerException, FileNotFoundError) as exc:
+            raise EngineUnavailableError(
+                "no Docker engine answers (`docker info` failed). On a Debian machine as root "
+                "`make setup` (scripts/ensure-docker.sh) provisions and starts one; elsewhere "
+                "install Docker Engine with the Compose v2 plugin and start it."
+            ) from exc
+
+    def services(self) -> dict[str, list[str]]:
+        """Service name -> the services it depends on, from the compose files."""
+        cfg = self._config_json()
+        return {name: sorted((svc.get("depends_on") or {}).keys())
+                for name, svc in (cfg.get("services") or {}).items()}
+
+    def status(self) -> StackStatus:
+        deps = self.services()
+        by_service: dict[str, ServiceStatus] = {}
+        for container in self._containers():
+            name = container.config.labels.get("com.docker.compose.service", container.name)
+            by_service[name] = ServiceStatus.from_container(name, container, deps.get(name, []))
+        return StackStatus(project=self.project, services=[
+            by_service.get(name) or ServiceStatus(name=name, depends_on=deps[name])
+            for name in sorted(deps)
+        ])
+
+    def is_running(self) -> bool:
+        """True when every service of this project is up and healthy."""
+        try:
+            return self.status().all_ready
+        except (DockerException, StackCommandError):
+            return False
+
+    def exists(self) -> bool:
+        return bool(self._containers())
+
+    def owner(self) -> str | None:
+        for c in self._containers():
+            return c.config.labels.get(res.LABEL_OWNER)
+        return None
+
+    def logs(self, service: str | None = None, *, since: datetime | str | None = None,
+             tail: int | None = None, timestamps: bool = True) -> str:
+        if isinstance(since, datetime):
+            since = since.isoformat()
+        try:
+            text = self._docker.compose.logs(
+                services=[service] if service else [], since=since, timestamps=timestamps,
+                tail=str(tail) if tail is not None else None, no_log_prefix=service is not None)
+            return _ANSI.sub("", text)
+        except DockerException as exc:
+            raise _command_error(f"could not read logs of {service or 'the stack'}", exc) from exc
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def up(self, *, owner: str = res.OWNER_DETACHED, timeout: float | None = None,
+           build: bool | None = None) -> StackStatus:
+        """Start the stack and wait until every service is healthy; tear down on failure."""
+        started = time.monotonic()
+        timeout = self.config.up_timeout_s if timeout is None else timeout
+        self.check_engine()
+        self.sweep_orphans()
+        self._pick_base_image()
+        self._write_env_file(owner)
+        current = self.status()
+        if current.all_ready:
+            self._say(f"stack '{self.project}' is already up and healthy; reusing it")
+            return current
+        self._check_ports(current)
+        with interrupts_raise():
+            try:
+                if self.config.build if build is None else build:
+                    self._build()
+                self._say(f"starting stack '{self.project}' (run {self.run_id})...")
+                try:
+                    self._docker.compose.up(detach=True, quiet=True)
+                except DockerException as exc:
+                    # compose gives up when a dependency turns unhealthy: say which and why.
+                    self._raise_diagnosis(f"compose up failed ({_first_line(exc)})", started)
+                status = self._wait_healthy(started, timeout)
+            except BaseException as exc:
+                self._teardown_after_failure(exc)
+                raise
+        self._say(f"all {len(status.services)} services healthy in "
+                  f"{time.monotonic() - started:.1f}s")
+        return status
+
+    def down(self, *, quiet: bool = False) -> float:
+        """Remove the stack's containers, networks and volumes; return seconds taken."""
+        started = time.monotonic()
+        with interrupts_deferred():
+            if not quiet:
+                self._say(f"tearing down stack '{self.project}'...")
+            try:
+                self._docker.compose.down(volumes=True, remove_orphans=True, timeout=5, quiet=True)
+            except DockerException as exc:
+                self._say(f"compose down failed ({_first_line(exc)}); removing by label")
+            # Whatever compose missed (a half-created stack, a renamed service) goes by label.
+            res.remove_project_resources(self._docker, self.project)
+            with contextlib.suppress(FileNotFoundError):
+                self._env_file.unlink()
+        elapsed = time.monotonic() - started
+        if not quiet:
+            self._say(f"stack '{self.project}' removed in {elapsed:.1f}s")
+        return elapsed
+
+    def sweep_orphans(self) -> list[str]:
+        """Remove stacks whose owning process died without tearing down."""
+        swept = []
+        for project, owner in res.orphaned_projects(self._docker).items():
+            n = res.remove_project_resources(self._docker, project)
+            self._say(f"swept {n} resources of stack '{project}' left by dead owner {owner}")
+            swept.append(project)
+        return swept
+
+    @contextlib.contextmanager
+    def running(self, *, owner: str | None = None) -> Iterator[StackStatus]:
+        """``with stack.running():`` up, yield, and always down."""
+        status = self.up(owner=owner or res.owner_label())
+        try:
+            yield status
+        finally:
+            self.down()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _config_json(self) -> dict[str, Any]:
+        if self._compose_cfg is None:
+            for f in self.config.compose_files:
+                if not Path(f).is_file():
+                    raise StackCommandError(f"compose file {f} not found (cwd {Path.cwd()}); "
+                                            "run from the repository root or set E2E_COMPOSE_FILE.")
+            self._write_env_file(res.OWNER_DETACHED, only_if_missing=True)
+            try:
+                self._compose_cfg = self._docker.compose.config(return_json=True)
+            except DockerException as exc:
+                raise _command_error("the compose file does not parse", exc) from exc
+        return self._compose_cfg or {}
+
+    def _containers(self) -> list[Any]:
+        try:
+            return list(self._docker.container.list(
+                all=True, filters={"label": f"{res.LABEL_PROJECT}={self.project}"}))
+        except DockerException as exc:
+            raise _command_error("could not list the stack's containers", exc) from exc
+
+    def _write_env_file(self, owner: str, *, only_if_missing: bool = False) -> None:
+        if only_if_missing and self._env_file.exists():
+            return
+        env = self.config.compose_env()
+        env.update({"E2E_RUN_ID": self.run_id, "E2E_RUN_OWNER": owner})
+        self._env_file.parent.mkdir(parents=True, exist_ok=True)
+        self._env_file.write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
+
+    def _check_ports(self, current: StackStatus) -> None:
+        ours = {h for s in current.services for h in s.ports.values()}
+        defined = self.services()
+        wanted = [(self.config.host_port(p), p.service) for p in self.config.ports
+                  if p.service in defined and self.config.host_port(p) not in ours]
+        check_ports(wanted, describe_holder=self._describe_holder)
+
+    def _pick_base_image(self) -> None:
+        if self.config.base_image:
+            return
+        for name in self.config.base_image_candidates:
+            with contextlib.suppress(DockerException):
+                if self._docker.image.exists(name):
+                    self.config = self.config.model_copy(update={"base_image": name})
+                    return
+
+    def _describe_holder(self, port: int) -> str:
+        with contextlib.suppress(DockerException):
+            for c in self._docker.container.list(filters={"publish": str(port)}):
+                project = c.config.labels.get(res.LABEL_PROJECT)
+                where = f" of compose project '{project}'" if project else ""
+                return f"container '{c.name}'{where} (docker ps)"
+        return describe_port_holder(port)
+
+    def _build(self) -> None:
+        self._say("building images (cached layers make this quick when nothing changed)...")
+        t0 = time.monotonic()
+        try:
+            for _source, line in self._docker.compose.build(stream_logs=True):
+                text = line.decode(errors="replace").rstrip()
+                # BuildKit prints each step's start as "#N [service stage i/n] INSTRUCTION".
+                if re.match(r"#\d+ \[\S+ ", text) and "internal]" not in text:
+                    self._out(f"  [build] {text.split(' ', 1)[1][:150]}")
+        except DockerException as exc:
+            raise StackStartError("image build failed", project=self.project,
+                                  command=" ".join(exc.docker_command),
+                                  output=(exc.stdout or "") + (exc.stderr or "")) from exc
+        self._say(f"images ready in {time.monotonic() - t0:.1f}s")
+
+    def _wait_healthy(self, started: float, timeout: float) -> StackStatus:
+        remaining = max(0.0, timeout - (time.monotonic() - started))
+        seen: dict[str, str] = {}
+
+        def snapshot() -> StackStatus:
+            status = self.status()
+            for s in status.services:
+                if seen.get(s.name) != s.summary:
+                    seen[s.name] = s.summary
+                    self._say(f"  {s.name}: {s.summary} (t+{time.monotonic() - started:.1f}s)")
+            if any(s.failed for s in status.services):
+                self._raise_diagnosis("a service failed its healthcheck or exited", started,
+                                      status)
+            return status
+
+        try:
+            return wait_for(snapshot, timeout=remaining, interval=0.5,
+                            until=lambda st: st.all_ready,
+                            description=f"all services of '{self.project}' healthy")
+        except AssertionError:
+            self._raise_diagnosis(f"not every service was healthy within {timeout:g}s",
+                                  started)
+            raise  # unreachable: _raise_diagnosis always raises
+
+    def _raise_diagnosis(self, reason: str, started: float,
+                         status: StackStatus | None = None) -> None:
+        status = status or self.status()
+        bad = [s for s in status.services if not s.ready]
+        # Report the root causes first: services that failed, not those waiting on them.
+        culprits = [s for s in bad if s.failed] or [s for s in bad if s.state != "missing"] or bad
+        diagnosed = []
+        for s in culprits:
+            waiting = [o.name for o in status.services if s.name in o.depends_on and not o.ready]
+            tail = ""
+            if s.state != "missing":
+                with contextlib.suppress(StackCommandError):
+                    tail = self.logs(s.name, tail=25, timestamps=False)
+            diagnosed.append(UnhealthyService(
+                name=s.name, state=s.state, health=s.health,
+                last_health_output=s.last_health_output, log_tail=tail.rstrip(),
+                waiting_on_it=waiting))
+        raise ServiceUnhealthyError(reason, project=self.project, services=diagnosed,
+                                    elapsed_s=time.monotonic() - started)
+
+    def _teardown_after_failure(self, exc: BaseException) -> None:
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        if self.config.keep_on_failure and not isinstance(exc, KeyboardInterrupt):
+            self._say(f"start {what}; keeping the containers as asked (--keep-on-failure). "
+                      f"Remove them with `python -m harness down`.")
+            return
+        self._say(f"start {what}; tearing down what was started...")
+        try:
+            self.down(quiet=True)
+        except Exception as down_exc:  # noqa: BLE001 - report, keep the original error
+            self._say(f"teardown after failure also failed: {down_exc}")
+
+
+def _first_line(exc: DockerException) -> str:
+    text = (exc.stderr or exc.stdout or "").strip().splitlines()
+    return text[-1] if text else f"exit code {exc.return_code}"
+
+
+def _command_error(message: str, exc: DockerException) -> StackCommandError:
+    return StackCommandError(message, command=" ".join(map(str, exc.docker_command)),
+                             output=(exc.stdout or "") + (exc.stderr or ""))

@@ -1,0 +1,1 @@
+"""The four agents: workers on Redis Streams, one module each, sharing ``runtime``."""
