@@ -66,7 +66,7 @@ def _pid_alive(pid: int) -> bool:
 def orphaned_projects(docker: Any) -> dict[str, str]:
     """project -> owner, for harness stacks whose owning process is gone."""
     found: dict[str, str] = {}
-    filters = {"label": LABEL_HARNESS}
+    filters = [("label", LABEL_HARNESS)]
     resources = (list(docker.container.list(all=True, filters=filters))
                  + list(docker.network.list(filters=filters))
                  + list(docker.volume.list(filters=filters)))
@@ -80,7 +80,7 @@ def orphaned_projects(docker: Any) -> dict[str, str]:
 
 def remove_project_resources(docker: Any, project: str) -> int:
     """Force-remove every container, network and volume of ``project``; return the count."""
-    label = {"label": f"{LABEL_PROJECT}={project}"}
+    label = [("label", f"{LABEL_PROJECT}={project}")]
     containers = docker.container.list(all=True, filters=label)
     if containers:
         docker.container.remove(containers, force=True, volumes=True)

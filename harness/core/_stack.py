@@ -208,7 +208,7 @@ class Stack:
     def _containers(self) -> list[Any]:
         try:
             return list(self._docker.container.list(
-                all=True, filters={"label": f"{res.LABEL_PROJECT}={self.project}"}))
+                all=True, filters=[("label", f"{res.LABEL_PROJECT}={self.project}")]))
         except DockerException as exc:
             raise _command_error("could not list the stack's containers", exc) from exc
 
@@ -238,7 +238,7 @@ class Stack:
 
     def _describe_holder(self, port: int) -> str:
         with contextlib.suppress(DockerException):
-            for c in self._docker.container.list(filters={"publish": str(port)}):
+            for c in self._docker.container.list(filters=[("publish", str(port))]):
                 project = c.config.labels.get(res.LABEL_PROJECT)
                 where = f" of compose project '{project}'" if project else ""
                 return f"container '{c.name}'{where} (docker ps)"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from pydantic import ValidationError
 
 # pydantic error types that are value constraints, not shape errors: real Qdrant
@@ -62,14 +65,18 @@ def internal(description: str) -> ApiError:
     return ApiError(500, f"Service internal error: {description}")
 
 
-def _describe(err: dict) -> str:
-    loc = ".".join(str(part) for part in err.get("loc", ()) if part != "__root__")
+def _describe(err: Mapping[str, Any]) -> str:
+    # pydantic puts union labels like "tagged-union[...]" into locations; users never wrote them.
+    loc = ".".join(str(part) for part in err.get("loc", ()) if "[" not in str(part))
     return f"{loc}: {err['msg']}" if loc else str(err["msg"])
 
 
 def from_validation(exc: ValidationError, where: str) -> ApiError:
-    """Map a pydantic error to Qdrant's 400 (shape) or 422 (constraint) answer."""
-    errors = exc.errors(include_url=False)
+    return from_errors(exc.errors(include_url=False), where)
+
+
+def from_errors(errors: Sequence[Mapping[str, Any]], where: str) -> ApiError:
+    """Map pydantic errors to Qdrant's 400 (shape) or 422 (constraint) answer."""
     if errors and all(err["type"] in _CONSTRAINT_TYPES for err in errors):
         listed = ", ".join(_describe(err) for err in errors)
         return ApiError(422, f"Validation error in {where}: [{listed}]")

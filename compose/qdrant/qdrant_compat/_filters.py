@@ -278,4 +278,9 @@ Filter.model_rebuild()
 
 
 def to_edge(filter_: Filter | None) -> Any:
-    return None if filter_ is None else filter_.to_edge()
+    if filter_ is None:
+        return None
+    try:
+        return filter_.to_edge()
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. an integer beyond int64
+        raise format_error("JSON body", f"filter: {exc}") from exc

@@ -11,7 +11,7 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from ._errors import bad_input
+from ._errors import bad_input, format_error
 from ._models import Batch, DenseVector, PointStruct, SparseVector, VectorStruct
 from ._storage import CollectionConfig
 
@@ -58,8 +58,15 @@ def query_vector(config: CollectionConfig, using: str, vector: DenseVector | Spa
     return _check_dense(config, using, vector)
 
 
+def _point(point_id: int | str, vector: Any, payload: dict[str, Any] | None) -> Any:
+    try:
+        return qe.Point(point_id, vector, payload)
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a payload int beyond int64
+        raise format_error("JSON body", f"point {point_id}: {exc}") from exc
+
+
 def points_from_list(config: CollectionConfig, points: list[PointStruct]) -> list[Any]:
-    return [qe.Point(p.id, point_vector(config, p.vector), p.payload) for p in points]
+    return [_point(p.id, point_vector(config, p.vector), p.payload) for p in points]
 
 
 def points_from_batch(config: CollectionConfig, batch: Batch) -> list[Any]:
@@ -81,7 +88,7 @@ def points_from_batch(config: CollectionConfig, batch: Batch) -> list[Any]:
             for row, value in zip(vectors, column, strict=True):
                 row.update(point_vector(config, {name: value}))
     payloads = batch.payloads or [None] * count
-    return [qe.Point(i, v, p) for i, v, p in zip(batch.ids, vectors, payloads, strict=True)]
+    return [_point(i, v, p) for i, v, p in zip(batch.ids, vectors, payloads, strict=True)]
 
 
 def f32(value: float) -> float:

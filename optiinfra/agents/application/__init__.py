@@ -1,0 +1,1 @@
+"""Application agent: quality baseline from ClickHouse; gates rollout steps on quality."""

@@ -1,0 +1,131 @@
+"""Cost agent task handlers. EC2 and Qdrant are the IO; the arithmetic is in common.pricing."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import asdict
+
+from ...common.aws import OPTIMIZATION_TAG, Ec2
+from ...common.domain import Instance
+from ...common.learning import FEATURE_NAMES, fleet_features
+from ...common.messages import Task
+from ...common.patterns import PatternStore
+from ...common.pricing import Catalogue, confidence, fleet_monthly_cost, risk_level, spot_plan
+from ...common.settings import Settings
+from ..runtime import Handler
+
+log = logging.getLogger(__name__)
+
+
+class CostAgent:
+    def __init__(self, ec2: Ec2, catalogue: Catalogue, patterns: PatternStore | None,
+                 default_region: str) -> None:
+        self.ec2, self.cat, self.patterns = ec2, catalogue, patterns
+        self.default_region = default_region
+
+    def _region(self, task: Task) -> str:
+        return task.payload.get("region") or self.default_region
+
+    def _describe(self, inst: Instance) -> dict:
+        return {"instance_id": inst.instance_id, "instance_type": inst.instance_type,
+                "lifecycle": inst.lifecycle, "pool": inst.pool, "state": inst.state,
+                "region": inst.region, "availability_zone": inst.availability_zone,
+                "hourly_cost": self.cat.hourly(inst)}
+
+    def discover(self, task: Task) -> dict:
+        region = self._region(task)
+        fleet = self.ec2.instances(region, task.customer_id)
+        by_lifecycle: dict[str, float] = {}
+        for inst in fleet:
+            by_lifecycle[inst.lifecycle] = by_lifecycle.get(inst.lifecycle, 0.0) + self.cat.hourly(inst)
+        return {
+            "region": region, "currency": self.cat.currency,
+            "instances": [self._describe(i) for i in fleet],
+            "monthly_cost": fleet_monthly_cost(fleet, self.cat),
+            "by_lifecycle": {k: round(v * 730, 2) for k, v in sorted(by_lifecycle.items())},
+            "catalogue": {"source": self.cat.source, "as_of": self.cat.as_of},
+        }
+
+    def analyze(self, task: Task) -> dict:
+        region = self._region(task)
+        fleet = self.ec2.instances(region, task.customer_id)
+        plan = spot_plan(fleet, self.cat)
+        summary = {"instances": len(fleet), "monthly_cost": plan.current_monthly_cost,
+                   "region": region}
+        if not plan.candidates or plan.savings <= 0:
+            return {"summary": summary, "recommendations": []}
+        features = fleet_features(fleet, plan.current_monthly_cost, plan.savings_pct, plan.risk)
+        similar = self._similar(features)
+        rec = {
+            "kind": "spot_migration",
+            "estimated_monthly_savings": plan.savings,
+            "confidence": confidence(plan.risk, [(s["score"], s["outcome"]) for s in similar]),
+            "risk": plan.risk,
+            "similar_patterns": similar,
+            "details": {
+                "region": region, "risk_level": risk_level(plan.risk),
+                "current_monthly_cost": plan.current_monthly_cost,
+                "projected_monthly_cost": plan.projected_monthly_cost,
+                "savings_pct": plan.savings_pct,
+                "candidates": [asdict(c) for c in plan.candidates],
+                "pools": sorted({c.pool for c in plan.candidates}),
+                "features": dict(zip(FEATURE_NAMES, features, strict=True)),
+                "feature_vector": features,
+                "catalogue": {"source": self.cat.source, "as_of": self.cat.as_of},
+            },
+        }
+        return {"summary": summary, "recommendations": [rec]}
+
+    def _similar(self, features: list[float]) -> list[dict]:
+        if self.patterns is None:
+            return []
+        try:
+            return self.patterns.similar(features)
+        except Exception as e:  # noqa: BLE001 - learning only adjusts confidence
+            log.warning("pattern store unavailable, no similar patterns: %s", e)
+            return []
+
+    def launch_spot(self, task: Task) -> dict:
+        """Idempotent: counts what this optimization already launched and adds the rest."""
+        region, opt = self._region(task), task.payload["optimization_id"]
+        want = Counter((c["instance_type"], c["pool"], c.get("image_id", ""))
+                       for c in task.payload["candidates"])
+        have = self.ec2.instances(region, task.customer_id,
+                                  [{"Name": f"tag:{OPTIMIZATION_TAG}", "Values": [opt]}])
+        got = Counter((i.instance_type, i.pool) for i in have)
+        ids = [i.instance_id for i in have]
+        for (itype, pool, image), n in sorted(want.items()):
+            missing = n - got.get((itype, pool), 0)
+            if missing > 0:
+                ids += self.ec2.launch_spot(region, task.customer_id, opt, itype, pool, image,
+                                            missing)
+                got[(itype, pool)] = n
+        return {"instance_ids": sorted(ids)}
+
+    def terminate(self, task: Task) -> dict:
+        """Terminate the listed instances, only those that belong to this customer."""
+        region = self._region(task)
+        owned = {i.instance_id for i in self.ec2.instances(region, task.customer_id)}
+        ids = sorted(set(task.payload.get("instance_ids", [])) & owned)
+        self.ec2.terminate(region, ids)
+        return {"terminated": ids}
+
+    def terminate_optimization(self, task: Task) -> dict:
+        region, opt = self._region(task), task.payload["optimization_id"]
+        ids = [i.instance_id for i in self.ec2.instances(
+            region, task.customer_id, [{"Name": f"tag:{OPTIMIZATION_TAG}", "Values": [opt]}])]
+        self.ec2.terminate(region, ids)
+        return {"terminated": ids}
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"discover": self.discover, "analyze": self.analyze,
+                "launch_spot": self.launch_spot, "terminate": self.terminate,
+                "terminate_optimization": self.terminate_optimization}
+
+
+def build_handlers(settings: Settings) -> dict[str, Handler]:
+    ec2 = Ec2(settings.aws_endpoint_url, settings.aws_access_key_id,
+              settings.aws_secret_access_key)
+    patterns = PatternStore(settings.qdrant_url, settings.patterns_collection)
+    return CostAgent(ec2, Catalogue.load(), patterns, settings.aws_default_region).handlers()

@@ -1,0 +1,1 @@
+"""Performance agent: latency and throughput from ClickHouse; validates predicted and canary latency."""

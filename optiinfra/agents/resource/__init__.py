@@ -1,0 +1,1 @@
+"""Resource agent: utilisation from ClickHouse; validates capacity for a migration."""

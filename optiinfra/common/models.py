@@ -1,0 +1,202 @@
+"""The portal's wire contract as pydantic models (XCreate / XPublic / XsPublic{data,count})."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+Region = str
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CustomerPublic(BaseModel):
+    id: str
+    name: str
+    api_token: str
+
+
+class DiscoverRequest(Strict):
+    provider: Literal["aws"]
+    region: str = Field("us-east-1", pattern=REGION_PATTERN)
+
+
+class InstancePublic(BaseModel):
+    instance_id: str
+    instance_type: str
+    lifecycle: str
+    pool: str
+    state: str
+    region: str
+    availability_zone: str
+    hourly_cost: float
+
+
+class Inventory(BaseModel):
+    region: str
+    currency: str
+    instances: list[InstancePublic]
+    monthly_cost: float
+    by_lifecycle: dict[str, float]
+    catalogue: dict[str, str]
+
+
+class CostsPublic(BaseModel):
+    monthly_cost: float
+    currency: str
+    region: str
+    instance_count: int
+    by_lifecycle: dict[str, float]
+    hours_per_month: int = 730
+    catalogue: dict[str, str]
+
+
+class AnalysisCreate(Strict):
+    kind: Literal["cost", "performance", "resource", "application", "full"]
+    region: str = Field("us-east-1", pattern=REGION_PATTERN)
+
+
+class AnalysisAccepted(BaseModel):
+    id: str
+    status: str
+
+
+class AnalysisPublic(BaseModel):
+    id: str
+    kind: str
+    region: str
+    status: str
+    agents: list[str]
+    results: dict[str, Any]
+    error: str | None
+    recommendation_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ValidationPublic(BaseModel):
+    agent: str
+    verdict: Literal["approve", "reject"]
+    reason: str
+    data: dict[str, Any] = {}
+    created_at: datetime
+
+
+class RecommendationPublic(BaseModel):
+    id: str
+    kind: str
+    status: str
+    analysis_id: str
+    estimated_monthly_savings: float
+    confidence: float
+    risk: float
+    details: dict[str, Any]
+    validations: list[ValidationPublic]
+    required_validators: list[str]
+    similar_patterns: list[dict[str, Any]]
+    reason: str | None
+    optimization_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecommendationsPublic(BaseModel):
+    data: list[RecommendationPublic]
+    count: int
+
+
+class DecisionRequest(Strict):
+    reason: str | None = Field(None, max_length=500)
+
+
+class ApproveAccepted(BaseModel):
+    optimization_id: str
+    status: str
+
+
+class StepPublic(BaseModel):
+    name: str
+    status: str
+    traffic_pct: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    detail: dict[str, Any] = {}
+
+
+class OptimizationPublic(BaseModel):
+    id: str
+    recommendation_id: str
+    status: Literal["pending", "running", "completed", "rolled_back", "failed"]
+    steps: list[StepPublic]
+    predicted_monthly_savings: float
+    actual_monthly_savings: float | None
+    cost_before: float | None
+    cost_after: float | None
+    quality_score: float | None
+    spot_instance_ids: list[str]
+    reason: str | None
+    rollback_requested: str | None
+    pattern_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class OptimizationsPublic(BaseModel):
+    data: list[OptimizationPublic]
+    count: int
+
+
+class RollbackAccepted(BaseModel):
+    id: str
+    status: str
+    rollback_requested: str
+
+
+class MetricsSummary(BaseModel):
+    window: int
+    samples: int
+    latency_p95_ms: float | None
+    quality_score: float | None
+    throughput_rps: float
+    error_rate: float | None
+
+
+class PatternPublic(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    collection: str
+
+
+class PatternsPublic(BaseModel):
+    data: list[PatternPublic]
+    count: int
+
+
+class AuditEntry(BaseModel):
+    id: int
+    entity_type: str
+    entity_id: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    data: dict[str, Any]
+    at: datetime
+
+
+class AuditPublic(BaseModel):
+    data: list[AuditEntry]
+    count: int
+
+
+class Health(BaseModel):
+    status: str

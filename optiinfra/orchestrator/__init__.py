@@ -1,0 +1,1 @@
+"""Orchestrator: owns the workflow and its state in Postgres, dispatches work to agents."""

@@ -1,0 +1,1 @@
+"""Workload simulator: every customer's serving fleet, as metrics in ClickHouse each second."""

@@ -1,0 +1,120 @@
+"""Workload HTTP API: health, and the admin-only fault injection. Not published on the host:
+the harness reaches it through the portal's ``/admin/faults`` proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import asynccontextmanager
+from typing import Literal
+
+import redis
+from fastapi import Depends, FastAPI, Header, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..common.aws import Ec2
+from ..common.metrics import Metrics
+from ..common.settings import Settings
+from .model import Fault, FaultBook
+from .simulator import Simulator
+
+log = logging.getLogger(__name__)
+
+
+class FaultCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: str = Field(min_length=1, max_length=64)
+    pool: str = Field("*", min_length=1, max_length=64)
+    variant: Literal["on_demand", "spot", "*"] = "*"
+    quality_drop: float = Field(0.0, ge=0, le=1)
+    added_latency_ms: float = Field(0.0, ge=0, le=60_000)
+    error_rate: float = Field(0.0, ge=0, le=1)
+    duration_s: float | None = Field(None, gt=0, le=86_400)
+
+
+class FaultPublic(FaultCreate):
+    expires_in_s: float | None = None
+
+
+class FaultsPublic(BaseModel):
+    data: list[FaultPublic]
+    count: int
+
+
+def create_app(settings: Settings, simulator: Simulator | None = None,
+               faults: FaultBook | None = None, run_loop: bool = True) -> FastAPI:
+    faults = faults or FaultBook()
+    if simulator is None:
+        ec2 = Ec2(settings.aws_endpoint_url, settings.aws_access_key_id,
+                  settings.aws_secret_access_key)
+        rds = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=5)
+        simulator = Simulator(ec2, Metrics(settings.clickhouse_host, settings.clickhouse_port),
+                              rds, settings.regions, faults)
+
+    async def loop() -> None:
+        tick, next_at = settings.workload_tick_s, time.monotonic()
+        while True:
+            try:
+                await asyncio.to_thread(simulator.tick)
+            except Exception as e:  # noqa: BLE001 - the simulator outlives datastore restarts
+                simulator.last_error = f"{type(e).__name__}: {e}"
+                log.warning("tick failed: %s", simulator.last_error)
+            next_at = max(next_at + tick, time.monotonic())
+            await asyncio.sleep(next_at - time.monotonic())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        task = asyncio.create_task(loop()) if run_loop else None
+        yield
+        if task:
+            task.cancel()
+
+    app = FastAPI(title="OptiInfra workload simulator", version="0.1.0", lifespan=lifespan)
+
+    def admin(x_admin_token: str | None = Header(None)) -> None:
+        if x_admin_token is None:
+            raise HTTPException(401, "admin token required (X-Admin-Token)")
+        if x_admin_token != settings.admin_token:
+            raise HTTPException(403, "invalid admin token")
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    def ready() -> dict:
+        if simulator.last_tick is None or simulator.last_error:
+            raise HTTPException(503, f"simulator not ticking: {simulator.last_error}")
+        return {"status": "ready", "last_tick": simulator.last_tick.isoformat()}
+
+    @app.get("/admin/state", dependencies=[Depends(admin)])
+    def state() -> dict:
+        return {"last_tick": simulator.last_tick, "last_error": simulator.last_error,
+                "samples_written": simulator.samples_written}
+
+    def public() -> FaultsPublic:
+        now = faults.clock()
+        data = [FaultPublic(customer_id=c, pool=p, variant=v, quality_drop=f.quality_drop,
+                            added_latency_ms=f.added_latency_ms, error_rate=f.error_rate,
+                            expires_in_s=None if f.expires_at is None
+                            else round(f.expires_at - now, 1))
+                for (c, p, v), f in faults.active()]
+        return FaultsPublic(data=data, count=len(data))
+
+    @app.get("/admin/faults", dependencies=[Depends(admin)])
+    def list_faults() -> FaultsPublic:
+        return public()
+
+    @app.put("/admin/faults", dependencies=[Depends(admin)])
+    def put_fault(body: FaultCreate) -> FaultsPublic:
+        expires = None if body.duration_s is None else faults.clock() + body.duration_s
+        faults.set(body.customer_id, body.pool, body.variant,
+                   Fault(body.quality_drop, body.added_latency_ms, body.error_rate, expires))
+        return public()
+
+    @app.delete("/admin/faults", dependencies=[Depends(admin)])
+    def clear_faults(customer_id: str | None = None) -> dict:
+        return {"cleared": faults.clear(customer_id)}
+
+    return app
