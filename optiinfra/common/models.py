@@ -200,3 +200,24 @@ class AuditPublic(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class FaultCreate(Strict):
+    """A fault the workload simulator applies to one customer's pool and variant."""
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    pool: str = Field("*", min_length=1, max_length=64)
+    variant: Literal["on_demand", "spot", "*"] = "*"
+    quality_drop: float = Field(0.0, ge=0, le=1)
+    added_latency_ms: float = Field(0.0, ge=0, le=60_000)
+    error_rate: float = Field(0.0, ge=0, le=1)
+    duration_s: float | None = Field(None, gt=0, le=86_400)
+
+
+class FaultPublic(FaultCreate):
+    expires_in_s: float | None = None
+
+
+class FaultsPublic(BaseModel):
+    data: list[FaultPublic]
+    count: int

@@ -7,39 +7,18 @@ import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
-from typing import Literal
 
 import redis
 from fastapi import Depends, FastAPI, Header, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..common.aws import Ec2
 from ..common.metrics import Metrics
+from ..common.models import FaultCreate, FaultPublic, FaultsPublic
 from ..common.settings import Settings
 from .model import Fault, FaultBook
 from .simulator import Simulator
 
 log = logging.getLogger(__name__)
-
-
-class FaultCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    customer_id: str = Field(min_length=1, max_length=64)
-    pool: str = Field("*", min_length=1, max_length=64)
-    variant: Literal["on_demand", "spot", "*"] = "*"
-    quality_drop: float = Field(0.0, ge=0, le=1)
-    added_latency_ms: float = Field(0.0, ge=0, le=60_000)
-    error_rate: float = Field(0.0, ge=0, le=1)
-    duration_s: float | None = Field(None, gt=0, le=86_400)
-
-
-class FaultPublic(FaultCreate):
-    expires_in_s: float | None = None
-
-
-class FaultsPublic(BaseModel):
-    data: list[FaultPublic]
-    count: int
 
 
 def create_app(settings: Settings, simulator: Simulator | None = None,

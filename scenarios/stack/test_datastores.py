@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 
@@ -51,7 +52,7 @@ def test_clickhouse_mergetree_and_quantiles(clickhouse):
         "ENGINE = MergeTree() PARTITION BY toYYYYMM(d) ORDER BY (pool, d)")
     try:
         clickhouse.execute(f"INSERT INTO {table} (d, pool, latency_ms) VALUES",
-                           [("2026-01-01", "gpu", float(v)) for v in range(1, 101)])
+                           [(date(2026, 1, 1), "gpu", float(v)) for v in range(1, 101)])
         count, p95 = clickhouse.execute(
             f"SELECT count(), quantile(0.95)(latency_ms) FROM {table} WHERE pool = 'gpu'")[0]
         assert count == 100

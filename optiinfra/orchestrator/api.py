@@ -1,0 +1,155 @@
+"""The orchestrator's HTTP API: the portal's contract, per customer, behind the admin token.
+
+The portal authenticates customers and calls these routes with ``X-Customer-Id``; the paths
+mirror the portal's ``/api/v1`` paths under ``/v1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+
+from ..common.models import (AnalysisAccepted, AnalysisCreate, AnalysisPublic, ApproveAccepted,
+                             AuditPublic, CostsPublic, DecisionRequest, DiscoverRequest,
+                             Inventory, MetricsSummary, OptimizationPublic, OptimizationsPublic,
+                             PatternPublic, PatternsPublic, RecommendationPublic,
+                             RecommendationsPublic, RollbackAccepted)
+from . import store
+
+
+def services(request: Request):  # noqa: ANN201 - the app's wiring (see app.py)
+    return request.app.state.services
+
+
+async def customer(request: Request, x_admin_token: Annotated[str | None, Header()] = None,
+                   x_customer_id: Annotated[str | None, Header()] = None) -> str:
+    svc = services(request)
+    if x_admin_token is None:
+        raise HTTPException(401, "admin token required (X-Admin-Token)")
+    if x_admin_token != svc.settings.admin_token:
+        raise HTTPException(403, "invalid admin token")
+    if not x_customer_id:
+        raise HTTPException(400, "X-Customer-Id header required")
+    async with svc.db.tx() as conn:
+        if not await store.customer_exists(conn, x_customer_id):
+            raise HTTPException(404, f"customer {x_customer_id} not found")
+    return x_customer_id
+
+
+Customer = Annotated[str, Depends(customer)]
+router = APIRouter(prefix="/v1")
+
+
+@router.post("/infrastructure/discover", response_model=Inventory)
+async def discover(body: DiscoverRequest, cid: Customer, request: Request) -> dict:
+    svc = services(request)
+    return await svc.dispatcher.call("cost", "discover", cid, {"region": body.region},
+                                     svc.settings.rpc_timeout_s)
+
+
+@router.get("/costs", response_model=CostsPublic)
+async def costs(cid: Customer, request: Request,
+                region: Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+                = "us-east-1") -> CostsPublic:
+    svc = services(request)
+    inv = await svc.dispatcher.call("cost", "discover", cid, {"region": region},
+                                    svc.settings.rpc_timeout_s)
+    return CostsPublic(monthly_cost=inv["monthly_cost"], currency=inv["currency"],
+                       region=region, instance_count=len(inv["instances"]),
+                       by_lifecycle=inv["by_lifecycle"], catalogue=inv["catalogue"])
+
+
+@router.post("/analyses", status_code=202, response_model=AnalysisAccepted)
+async def create_analysis(body: AnalysisCreate, cid: Customer, request: Request) -> dict:
+    aid = await services(request).workflow.create_analysis(cid, body.kind, body.region)
+    return {"id": aid, "status": "pending"}
+
+
+@router.get("/analyses/{analysis_id}", response_model=AnalysisPublic)
+async def get_analysis(analysis_id: str, cid: Customer, request: Request) -> AnalysisPublic:
+    async with services(request).db.tx() as conn:
+        return await store.analysis(conn, cid, analysis_id)
+
+
+@router.get("/recommendations", response_model=RecommendationsPublic)
+async def list_recommendations(cid: Customer, request: Request, status: str | None = None,
+                               kind: str | None = None,
+                               limit: Annotated[int, Query(ge=1, le=500)] = 200) -> dict:
+    async with services(request).db.tx() as conn:
+        data = await store.recommendations(conn, cid, status, kind, limit=limit)
+    return {"data": data, "count": len(data)}
+
+
+@router.get("/recommendations/{rec_id}", response_model=RecommendationPublic)
+async def get_recommendation(rec_id: str, cid: Customer,
+                             request: Request) -> RecommendationPublic:
+    async with services(request).db.tx() as conn:
+        return await store.recommendation(conn, cid, rec_id)
+
+
+@router.post("/recommendations/{rec_id}/approve", status_code=202,
+             response_model=ApproveAccepted)
+async def approve(rec_id: str, cid: Customer, request: Request) -> dict:
+    svc = services(request)
+    opt_id = await svc.workflow.approve(cid, rec_id)
+    svc.rollouts.start(opt_id)
+    return {"optimization_id": opt_id, "status": "pending"}
+
+
+@router.post("/recommendations/{rec_id}/reject", response_model=RecommendationPublic)
+async def reject(rec_id: str, cid: Customer, request: Request,
+                 body: DecisionRequest | None = None) -> RecommendationPublic:
+    svc = services(request)
+    await svc.workflow.reject(cid, rec_id, body.reason if body else None)
+    async with svc.db.tx() as conn:
+        return await store.recommendation(conn, cid, rec_id)
+
+
+@router.get("/optimizations", response_model=OptimizationsPublic)
+async def list_optimizations(cid: Customer, request: Request,
+                             limit: Annotated[int, Query(ge=1, le=500)] = 200) -> dict:
+    async with services(request).db.tx() as conn:
+        data = await store.optimizations(conn, cid, limit=limit)
+    return {"data": data, "count": len(data)}
+
+
+@router.get("/optimizations/{opt_id}", response_model=OptimizationPublic)
+async def get_optimization(opt_id: str, cid: Customer, request: Request) -> OptimizationPublic:
+    async with services(request).db.tx() as conn:
+        return await store.optimization(conn, cid, opt_id)
+
+
+@router.post("/optimizations/{opt_id}/rollback", status_code=202,
+             response_model=RollbackAccepted)
+async def rollback(opt_id: str, cid: Customer, request: Request,
+                   body: DecisionRequest | None = None) -> dict:
+    svc = services(request)
+    status = await svc.workflow.request_rollback(cid, opt_id, body.reason if body else None)
+    svc.rollouts.start(opt_id)  # a no-op when its driver runs; wakes it from a hold
+    svc.rollouts.wake(opt_id)
+    return {"id": opt_id, "status": status,
+            "rollback_requested": (body.reason if body and body.reason else
+                                   "rollback requested by customer")}
+
+
+@router.get("/metrics/summary", response_model=MetricsSummary)
+async def metrics_summary(cid: Customer, request: Request,
+                          window: Annotated[int, Query(ge=1, le=86_400)] = 300) -> dict:
+    got = await asyncio.to_thread(services(request).metrics.summary, cid, window)
+    return {"window": window, **got}
+
+
+@router.get("/patterns", response_model=PatternsPublic)
+async def patterns(cid: Customer, request: Request) -> dict:
+    data = await asyncio.to_thread(services(request).patterns.for_customer, cid)
+    return {"data": [PatternPublic(**p) for p in data], "count": len(data)}
+
+
+@router.get("/audit", response_model=AuditPublic)
+async def audit(cid: Customer, request: Request, entity_id: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict:
+    async with services(request).db.tx() as conn:
+        data = await store.audit_entries(conn, cid, entity_id, limit)
+    return {"data": data, "count": len(data)}

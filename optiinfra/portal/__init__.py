@@ -1,0 +1,1 @@
+"""Portal: the customer-facing API and WebSocket; authenticates and forwards to the orchestrator."""
