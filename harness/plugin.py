@@ -18,15 +18,34 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
-from harness.core import Stack, install_sigterm_as_interrupt, owner_label
+from harness.core import (
+    Narrative,
+    Stack,
+    install_sigterm_as_interrupt,
+    owner_label,
+    reset_narrative,
+    use_narrative,
+    wait_for,
+)
 from harness.domain import (
+    DEFAULT_FLEET,
+    ApiError,
+    Customer,
     Endpoints,
+    EventStream,
+    Fleet,
+    FleetSpec,
+    MetricsSummary,
+    PortalClient,
     aws_client,
     clickhouse_connect,
+    create_customer,
+    launch_fleet,
     postgres_connect,
     qdrant_connect,
     redis_connect,
     stack_config,
+    terminate_customer_instances,
 )
 
 MARKERS = {
@@ -159,3 +178,94 @@ def ec2(endpoints: Endpoints) -> Any:
 def aws(endpoints: Endpoints) -> Any:
     """Factory: ``aws("cloudwatch")`` gives a boto3 client on the simulator."""
     return lambda service, **kw: aws_client(endpoints, service, **kw)
+
+
+# -- the narrative and the platform-facing fixtures ------------------------------------------
+
+@pytest.fixture(autouse=True)
+def narrative(request: pytest.FixtureRequest) -> Iterator[Narrative]:
+    """Each test's story (``phase``/``say``); kept on the item for the reports."""
+    story = Narrative()
+    token = use_narrative(story)
+    request.node.stash[NARRATIVE_KEY] = story
+    try:
+        yield story
+    finally:
+        reset_narrative(token)
+
+
+NARRATIVE_KEY = pytest.StashKey[Narrative]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    story = item.stash.get(NARRATIVE_KEY, None)
+    if story is not None and story.phases and report.when == "call":
+        for p in story.phases:
+            report.user_properties.append(
+                (f"phase_{p.number}", f"{p.title}: {p.outcome} {p.duration_s:.2f}s"))
+        failed = story.failed_phase
+        if report.failed and failed is not None:
+            report.sections.append(("failed phase", f"PHASE {failed.number}: {failed.title}\n"
+                                    f"{failed.error}\n\nstory so far:\n{story.summary()}"))
+
+
+@pytest.fixture(scope="session")
+def portal_url(endpoints: Endpoints) -> str:
+    return endpoints.portal_url
+
+
+@pytest.fixture
+def api_client(endpoints: Endpoints) -> Iterator[PortalClient]:
+    """A portal client with the admin token (no customer token yet)."""
+    client = PortalClient(endpoints.portal_url, admin_token=endpoints.admin_token)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def test_customer(api_client: PortalClient, ec2: Any) -> Iterator[Customer]:
+    """A fresh customer and token; its instances are terminated after the test."""
+    customer = create_customer(api_client)
+    try:
+        yield customer
+    finally:
+        terminate_customer_instances(ec2, customer.id)
+
+
+@pytest.fixture
+def fleet_spec() -> FleetSpec:
+    """Override in a test module to change the fleet ``test_infrastructure`` launches."""
+    return DEFAULT_FLEET
+
+
+@pytest.fixture
+def test_infrastructure(test_customer: Customer, ec2: Any, fleet_spec: FleetSpec) -> Fleet:
+    """The customer's fleet of on-demand EC2 instances in the simulator."""
+    return launch_fleet(ec2, test_customer.id, fleet_spec)
+
+
+@pytest.fixture
+def ws_client(test_customer: Customer, endpoints: Endpoints) -> Iterator[EventStream]:
+    """The customer's event stream, buffered from connection."""
+    with EventStream.for_customer(endpoints.portal_url, test_customer.token) as stream:
+        yield stream
+
+
+@pytest.fixture
+def baseline_metrics(test_customer: Customer, test_infrastructure: Fleet) -> MetricsSummary:
+    """Metrics once the workload has written some for the fleet."""
+    return wait_for(lambda: test_customer.client.metrics_summary(window_s=30), timeout=60,
+                    interval=1, transient=(ApiError,),
+                    until=lambda s: s.latency_p95_ms is not None and s.quality_score is not None,
+                    description="baseline metrics of the new fleet")
+
+
+@pytest.fixture(name="wait_for")
+def wait_for_fixture() -> Any:
+    """The harness's ``wait_for`` (condition, timeout=, interval=, transient=)."""
+    return wait_for

@@ -13,6 +13,15 @@ from ._exceptions import (
     UnhealthyService,
     WaitTimeoutError,
 )
+from ._narrative import (
+    Narrative,
+    PhaseRecord,
+    current_narrative,
+    phase,
+    reset_narrative,
+    say,
+    use_narrative,
+)
 from ._ports import check_ports, describe_port_holder, find_conflicts, port_is_free
 from ._resources import OWNER_DETACHED, new_run_id, owner_is_gone, owner_label
 from ._signals import Interrupted, install_sigterm_as_interrupt
@@ -26,6 +35,8 @@ __all__ = [
     "EngineUnavailableError",
     "HarnessError",
     "Interrupted",
+    "Narrative",
+    "PhaseRecord",
     "PortClaim",
     "PortConflictError",
     "PortSpec",
@@ -40,12 +51,17 @@ __all__ = [
     "WaitReport",
     "WaitTimeoutError",
     "check_ports",
+    "current_narrative",
     "describe_port_holder",
     "find_conflicts",
     "install_sigterm_as_interrupt",
     "new_run_id",
     "owner_is_gone",
     "owner_label",
+    "phase",
     "port_is_free",
+    "reset_narrative",
+    "say",
+    "use_narrative",
     "wait_for",
 ]

@@ -1,0 +1,340 @@
+"""Typed portal client: ``PortalClient`` and ``AsyncPortalClient`` with the same method names.
+
+Both build each call from one description (``_Call``) in ``_Endpoints``, so the twins cannot
+drift. Errors are ``ApiError`` carrying the request, the status and the body. Every exchange
+is kept (tokens masked) so a failing test can show what it said to the platform.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from harness.core import HarnessError, wait_for
+
+from . import _models as m
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ApiError(HarnessError):
+    """The portal answered with an error status (or not at all)."""
+
+    def __init__(self, method: str, url: str, status: int | None, body: Any,
+                 request_body: Any = None) -> None:
+        self.method, self.url, self.status, self.body = method, url, status, body
+        self.request_body = request_body
+        detail = body.get("detail") if isinstance(body, dict) else body
+        sent = f"\n  request body: {request_body!r}" if request_body is not None else ""
+        super().__init__(f"{method} {url} -> {status}: {str(detail)[:600]}{sent}")
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its answer, secrets masked."""
+
+    at: float
+    method: str
+    url: str
+    status: int | None
+    request_body: Any
+    response_body: Any
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class _Call(Generic[M]):
+    method: str
+    path: str
+    model: type[M] | None
+    json: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+    admin: bool = False
+    expect: tuple[int, ...] = (200, 201, 202, 204)
+
+
+class _Endpoints:
+    """Every call of the contract, described once for both clients."""
+
+    @staticmethod
+    def create_customer(name: str) -> _Call[m.CustomerPublic]:
+        return _Call("POST", "/api/v1/customers", m.CustomerPublic,
+                     json=m.CustomerCreate(name=name).model_dump(), admin=True)
+
+    @staticmethod
+    def discover(region: str) -> _Call[m.DiscoveryPublic]:
+        return _Call("POST", "/api/v1/infrastructure/discover", m.DiscoveryPublic,
+                     json=m.DiscoverRequest(region=region).model_dump())
+
+    @staticmethod
+    def get_costs() -> _Call[m.CostPublic]:
+        return _Call("GET", "/api/v1/costs", m.CostPublic)
+
+    @staticmethod
+    def start_analysis(kind: str) -> _Call[m.AnalysisPublic]:
+        return _Call("POST", "/api/v1/analyses", m.AnalysisPublic,
+                     json=m.AnalysisCreate(kind=kind).model_dump())  # type: ignore[arg-type]
+
+    @staticmethod
+    def get_analysis(analysis_id: str) -> _Call[m.AnalysisPublic]:
+        return _Call("GET", f"/api/v1/analyses/{analysis_id}", m.AnalysisPublic)
+
+    @staticmethod
+    def list_recommendations(status: str | None, kind: str | None
+                             ) -> _Call[m.RecommendationsPublic]:
+        params = {k: v for k, v in (("status", status), ("kind", kind)) if v}
+        return _Call("GET", "/api/v1/recommendations", m.RecommendationsPublic, params=params)
+
+    @staticmethod
+    def get_recommendation(rec_id: str) -> _Call[m.RecommendationPublic]:
+        return _Call("GET", f"/api/v1/recommendations/{rec_id}", m.RecommendationPublic)
+
+    @staticmethod
+    def approve_recommendation(rec_id: str) -> _Call[m.ApprovalPublic]:
+        return _Call("POST", f"/api/v1/recommendations/{rec_id}/approve", m.ApprovalPublic)
+
+    @staticmethod
+    def reject_recommendation(rec_id: str) -> _Call[m.RecommendationPublic]:
+        return _Call("POST", f"/api/v1/recommendations/{rec_id}/reject", None)
+
+    @staticmethod
+    def get_optimization(opt_id: str) -> _Call[m.OptimizationPublic]:
+        return _Call("GET", f"/api/v1/optimizations/{opt_id}", m.OptimizationPublic)
+
+    @staticmethod
+    def rollback_optimization(opt_id: str) -> _Call[m.OptimizationPublic]:
+        return _Call("POST", f"/api/v1/optimizations/{opt_id}/rollback", None)
+
+    @staticmethod
+    def metrics_summary(window_s: int) -> _Call[m.MetricsSummary]:
+        return _Call("GET", "/api/v1/metrics/summary", m.MetricsSummary,
+                     params={"window": window_s})
+
+    @staticmethod
+    def list_patterns() -> _Call[m.PatternsPublic]:
+        return _Call("GET", "/api/v1/patterns", m.PatternsPublic)
+
+    @staticmethod
+    def audit(entity_id: str | None) -> _Call[m.AuditPublic]:
+        return _Call("GET", "/api/v1/audit", m.AuditPublic,
+                     params={"entity_id": entity_id} if entity_id else None)
+
+
+E = _Endpoints
+
+
+class _Base:
+    def __init__(self, base_url: str, *, token: str | None = None,
+                 admin_token: str | None = None, timeout: float = 15.0,
+                 transport: Any = None, exchanges: list[Exchange] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.admin_token = admin_token
+        self.timeout = timeout
+        self._transport = transport
+        # Shared between a client and the clones made by with_token(): one story per test.
+        self.exchanges: list[Exchange] = [] if exchanges is None else exchanges
+
+    def _headers(self, call: _Call[Any]) -> dict[str, str]:
+        if call.admin:
+            return {"X-Admin-Token": self.admin_token or ""}
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def _finish(self, call: _Call[M], response: httpx.Response | None, started: float,
+                error: Exception | None = None) -> M | Any:
+        body: Any = None
+        if response is not None:
+            try:
+                body = response.json() if response.content else None
+            except ValueError:
+                body = response.text
+        url = f"{self.base_url}{call.path}"
+        self.exchanges.append(Exchange(
+            at=time.time(), method=call.method, url=url,
+            status=response.status_code if response is not None else None,
+            request_body=call.json, response_body=mask_secrets(body),
+            elapsed_ms=(time.monotonic() - started) * 1000))
+        if response is None:
+            raise ApiError(call.method, url, None, f"no answer: {error}", call.json) from error
+        if response.status_code not in call.expect:
+            raise ApiError(call.method, url, response.status_code, body, call.json)
+        return call.model.model_validate(body) if call.model is not None else body
+
+
+def mask_secrets(body: Any) -> Any:
+    """Replace token values in a JSON body so reports never carry credentials."""
+    if isinstance(body, dict):
+        return {k: ("***" if "token" in k.lower() and isinstance(v, str) else mask_secrets(v))
+                for k, v in body.items()}
+    if isinstance(body, list):
+        return [mask_secrets(v) for v in body]
+    return body
+
+
+class PortalClient(_Base):
+    """Synchronous portal client. ``with_token`` gives the same client as another customer."""
+
+    def __init__(self, base_url: str, **kw: Any) -> None:
+        super().__init__(base_url, **kw)
+        self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout,
+                                  transport=self._transport)
+
+    def _call(self, call: _Call[M]) -> Any:
+        started = time.monotonic()
+        try:
+            response = self._http.request(call.method, call.path, json=call.json,
+                                          params=call.params, headers=self._headers(call))
+        except httpx.TransportError as exc:
+            return self._finish(call, None, started, exc)
+        return self._finish(call, response, started)
+
+    def with_token(self, token: str) -> PortalClient:
+        return PortalClient(self.base_url, token=token, admin_token=self.admin_token,
+                            timeout=self.timeout, transport=self._transport,
+                            exchanges=self.exchanges)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PortalClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def health(self) -> dict[str, Any]:
+        return self._call(_Call("GET", "/health", None))  # type: ignore[no-any-return]
+
+    def wait_until_healthy(self, timeout: float = 60.0) -> dict[str, Any]:
+        return wait_for(self.health, timeout=timeout, interval=0.5, transient=(ApiError,),
+                        description=f"{self.base_url}/health to answer 200")
+
+    def create_customer(self, name: str) -> m.CustomerPublic:
+        return self._call(E.create_customer(name))  # type: ignore[no-any-return]
+
+    def discover(self, region: str = "us-east-1") -> m.DiscoveryPublic:
+        return self._call(E.discover(region))  # type: ignore[no-any-return]
+
+    def get_costs(self) -> m.CostPublic:
+        return self._call(E.get_costs())  # type: ignore[no-any-return]
+
+    def start_analysis(self, kind: str) -> m.AnalysisPublic:
+        return self._call(E.start_analysis(kind))  # type: ignore[no-any-return]
+
+    def get_analysis(self, analysis_id: str) -> m.AnalysisPublic:
+        return self._call(E.get_analysis(analysis_id))  # type: ignore[no-any-return]
+
+    def list_recommendations(self, *, status: str | None = None, kind: str | None = None
+                             ) -> m.RecommendationsPublic:
+        return self._call(E.list_recommendations(status, kind))  # type: ignore[no-any-return]
+
+    def get_recommendation(self, rec_id: str) -> m.RecommendationPublic:
+        return self._call(E.get_recommendation(rec_id))  # type: ignore[no-any-return]
+
+    def approve_recommendation(self, rec_id: str) -> m.ApprovalPublic:
+        return self._call(E.approve_recommendation(rec_id))  # type: ignore[no-any-return]
+
+    def reject_recommendation(self, rec_id: str) -> Any:
+        return self._call(E.reject_recommendation(rec_id))
+
+    def get_optimization(self, opt_id: str) -> m.OptimizationPublic:
+        return self._call(E.get_optimization(opt_id))  # type: ignore[no-any-return]
+
+    def rollback_optimization(self, opt_id: str) -> Any:
+        return self._call(E.rollback_optimization(opt_id))
+
+    def metrics_summary(self, window_s: int = 60) -> m.MetricsSummary:
+        return self._call(E.metrics_summary(window_s))  # type: ignore[no-any-return]
+
+    def list_patterns(self) -> m.PatternsPublic:
+        return self._call(E.list_patterns())  # type: ignore[no-any-return]
+
+    def audit(self, entity_id: str | None = None) -> m.AuditPublic:
+        return self._call(E.audit(entity_id))  # type: ignore[no-any-return]
+
+
+class AsyncPortalClient(_Base):
+    """The async twin of PortalClient: same method names, awaitable."""
+
+    def __init__(self, base_url: str, **kw: Any) -> None:
+        super().__init__(base_url, **kw)
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout,
+                                       transport=self._transport)
+
+    async def _call(self, call: _Call[M]) -> Any:
+        started = time.monotonic()
+        try:
+            response = await self._http.request(call.method, call.path, json=call.json,
+                                                params=call.params, headers=self._headers(call))
+        except httpx.TransportError as exc:
+            return self._finish(call, None, started, exc)
+        return self._finish(call, response, started)
+
+    def with_token(self, token: str) -> AsyncPortalClient:
+        return AsyncPortalClient(self.base_url, token=token, admin_token=self.admin_token,
+                                 timeout=self.timeout, transport=self._transport,
+                                 exchanges=self.exchanges)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncPortalClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def health(self) -> dict[str, Any]:
+        return await self._call(_Call("GET", "/health", None))  # type: ignore[no-any-return]
+
+    async def create_customer(self, name: str) -> m.CustomerPublic:
+        return await self._call(E.create_customer(name))  # type: ignore[no-any-return]
+
+    async def discover(self, region: str = "us-east-1") -> m.DiscoveryPublic:
+        return await self._call(E.discover(region))  # type: ignore[no-any-return]
+
+    async def get_costs(self) -> m.CostPublic:
+        return await self._call(E.get_costs())  # type: ignore[no-any-return]
+
+    async def start_analysis(self, kind: str) -> m.AnalysisPublic:
+        return await self._call(E.start_analysis(kind))  # type: ignore[no-any-return]
+
+    async def get_analysis(self, analysis_id: str) -> m.AnalysisPublic:
+        return await self._call(E.get_analysis(analysis_id))  # type: ignore[no-any-return]
+
+    async def list_recommendations(self, *, status: str | None = None,
+                                   kind: str | None = None) -> m.RecommendationsPublic:
+        return await self._call(  # type: ignore[no-any-return]
+            E.list_recommendations(status, kind))
+
+    async def get_recommendation(self, rec_id: str) -> m.RecommendationPublic:
+        return await self._call(E.get_recommendation(rec_id))  # type: ignore[no-any-return]
+
+    async def approve_recommendation(self, rec_id: str) -> m.ApprovalPublic:
+        return await self._call(E.approve_recommendation(rec_id))  # type: ignore[no-any-return]
+
+    async def reject_recommendation(self, rec_id: str) -> Any:
+        return await self._call(E.reject_recommendation(rec_id))
+
+    async def get_optimization(self, opt_id: str) -> m.OptimizationPublic:
+        return await self._call(E.get_optimization(opt_id))  # type: ignore[no-any-return]
+
+    async def rollback_optimization(self, opt_id: str) -> Any:
+        return await self._call(E.rollback_optimization(opt_id))
+
+    async def metrics_summary(self, window_s: int = 60) -> m.MetricsSummary:
+        return await self._call(E.metrics_summary(window_s))  # type: ignore[no-any-return]
+
+    async def list_patterns(self) -> m.PatternsPublic:
+        return await self._call(E.list_patterns())  # type: ignore[no-any-return]
+
+    async def audit(self, entity_id: str | None = None) -> m.AuditPublic:
+        return await self._call(E.audit(entity_id))  # type: ignore[no-any-return]
+
+
+Condition = Callable[[], Any]
