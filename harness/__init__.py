@@ -1,7 +1,8 @@
-"""OptiInfra E2E harness: stack lifecycle, waiting, store clients and a pytest plugin.
+"""OptiInfra E2E harness: stack lifecycle, waiting, clients, assertions and a pytest plugin.
 
-Layers: ``harness.core`` (generic: compose stack, waits, ports, signals) and
-``harness.domain`` (OptiInfra: ports, credentials, clients). The arrow points one way.
+Layers: ``harness.core`` (generic: compose stack, waits, ports, signals, narrative) and
+``harness.domain`` (OptiInfra: ports, credentials, typed client, events, waits, assertions,
+factories). The arrow points one way: domain uses core, core knows nothing of OptiInfra.
 """
 
 from harness.core import (
@@ -12,6 +13,8 @@ from harness.core import (
     StackConfig,
     StackStartError,
     WaitTimeoutError,
+    phase,
+    say,
     wait_for,
 )
 from harness.domain import stack_config
@@ -24,6 +27,8 @@ __all__ = [
     "StackConfig",
     "StackStartError",
     "WaitTimeoutError",
+    "phase",
+    "say",
     "stack_config",
     "wait_for",
 ]
