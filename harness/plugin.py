@@ -203,8 +203,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()
     story = item.stash.get(NARRATIVE_KEY, None)
     if story is not None and story.phases and report.when == "call":
+        # item.user_properties reach the JUnit XML (it reads them from the teardown report).
         for p in story.phases:
-            report.user_properties.append(
+            item.user_properties.append(
                 (f"phase_{p.number}", f"{p.title}: {p.outcome} {p.duration_s:.2f}s"))
         failed = story.failed_phase
         if report.failed and failed is not None:

@@ -36,7 +36,9 @@ class EventStream:
         self.error: BaseException | None = None
         self._started = time.monotonic()
         try:
-            self._ws = connect(url, open_timeout=connect_timeout, max_size=2**22)
+            # websockets 17: connect() is a context manager; we hold it open until close().
+            self._conn = connect(url, open_timeout=connect_timeout, max_size=2**22)
+            self._ws = self._conn.__enter__()
         except (OSError, TimeoutError, Exception) as exc:  # noqa: BLE001 - one clear message
             raise EventStreamError(f"could not open the event stream {_mask(url)}: {exc}; "
                                    "is the portal up (make health-check)?") from exc
@@ -69,7 +71,7 @@ class EventStream:
 
     def close(self) -> None:
         self._closed = True
-        self._ws.close()
+        self._conn.__exit__(None, None, None)
         self._thread.join(timeout=5)
 
     def __enter__(self) -> EventStream:
