@@ -235,6 +235,7 @@ def test_customer(api_client: PortalClient, ec2: Any) -> Iterator[Customer]:
     try:
         yield customer
     finally:
+        customer.client.close()
         terminate_customer_instances(ec2, customer.id)
 
 
