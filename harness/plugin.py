@@ -74,8 +74,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
         # Workers inherit the environment: one session id and owner pid for all of them.
-        os.environ[_SESSION_ID] = uuid.uuid4().hex[:12]
-        os.environ[_SESSION_PID] = str(os.getpid())
+        # setdefault: an in-process run (pytester) must not take over the outer session's.
+        os.environ.setdefault(_SESSION_ID, uuid.uuid4().hex[:12])
+        os.environ.setdefault(_SESSION_PID, str(os.getpid()))
         install_sigterm_as_interrupt()
 
 

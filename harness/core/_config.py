@@ -54,6 +54,13 @@ class StackConfig(BaseModel):
                              f" and start with a letter or digit; got {v!r}")
         return v
 
+    @field_validator("up_timeout_s")
+    @classmethod
+    def _timeout_ok(cls, v: float) -> float:
+        if not v > 0 or v == float("inf"):
+            raise ValueError(f"E2E_UP_TIMEOUT must be a positive number of seconds, got {v}")
+        return v
+
     @field_validator("port_offset")
     @classmethod
     def _offset_ok(cls, v: int) -> int:

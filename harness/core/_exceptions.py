@@ -84,7 +84,7 @@ class UnhealthyService:
 
 class ServiceUnhealthyError(StackStartError):
     def __init__(self, reason: str, *, project: str, services: Sequence[UnhealthyService],
-                 elapsed_s: float) -> None:
+                 elapsed_s: float, command: str = "", output: str = "") -> None:
         self.services = list(services)
         self.elapsed_s = elapsed_s
         names = ", ".join(s.name for s in self.services)
@@ -93,7 +93,7 @@ class ServiceUnhealthyError(StackStartError):
             f"{reason} after {elapsed_s:.1f}s: {names}\n{body}\n"
             f"hint: `python -m harness logs <service>` shows a full log; "
             f"`--keep-on-failure` keeps the containers for a look.",
-            project=project,
+            project=project, command=command, output=output,
         )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from python_on_whales import DockerClient
+from python_on_whales.client_config import ClientNotFoundError
 from python_on_whales.exceptions import DockerException
 
 from . import _resources as res
@@ -28,6 +29,7 @@ from ._exceptions import (
     StackCommandError,
     StackStartError,
     UnhealthyService,
+    WaitTimeoutError,
 )
 from ._ports import check_ports, describe_port_holder
 from ._signals import interrupts_deferred, interrupts_raise
@@ -68,7 +70,7 @@ class Stack:
     def check_engine(self) -> None:
         try:
             self._docker.system.info()
-        except (DockerException, FileNotFoundError) as exc:
+        except (DockerException, FileNotFoundError, ClientNotFoundError) as exc:
             raise EngineUnavailableError(
                 "no Docker engine answers (`docker info` failed). On a Debian machine as root "
                 "`make setup` (scripts/ensure-docker.sh) provisions and starts one; elsewhere "
@@ -140,12 +142,15 @@ class Stack:
                 if self.config.build if build is None else build:
                     self._build()
                 self._say(f"starting stack '{self.project}' (run {self.run_id})...")
+                # The health deadline starts now: a cold build must not eat into it.
+                health_started = time.monotonic()
                 try:
                     self._docker.compose.up(detach=True, quiet=True)
                 except DockerException as exc:
                     # compose gives up when a dependency turns unhealthy: say which and why.
-                    self._raise_diagnosis(f"compose up failed ({_first_line(exc)})", started)
-                status = self._wait_healthy(started, timeout)
+                    self._raise_diagnosis(f"compose up failed ({_last_line(exc)})",
+                                          health_started, failure=exc)
+                status = self._wait_healthy(health_started, timeout)
             except BaseException as exc:
                 self._teardown_after_failure(exc)
                 raise
@@ -162,7 +167,7 @@ class Stack:
             try:
                 self._docker.compose.down(volumes=True, remove_orphans=True, timeout=5, quiet=True)
             except DockerException as exc:
-                self._say(f"compose down failed ({_first_line(exc)}); removing by label")
+                self._say(f"compose down failed ({_last_line(exc)}); removing by label")
             # Whatever compose missed (a half-created stack, a renamed service) goes by label.
             res.remove_project_resources(self._docker, self.project)
             with contextlib.suppress(FileNotFoundError):
@@ -239,7 +244,7 @@ class Stack:
     def _describe_holder(self, port: int) -> str:
         with contextlib.suppress(DockerException):
             for c in self._docker.container.list(filters=[("publish", str(port))]):
-                project = c.config.labels.get(res.LABEL_PROJECT)
+                project = (c.config.labels or {}).get(res.LABEL_PROJECT)
                 where = f" of compose project '{project}'" if project else ""
                 return f"container '{c.name}'{where} (docker ps)"
         return describe_port_holder(port)
@@ -278,13 +283,14 @@ class Stack:
             return wait_for(snapshot, timeout=remaining, interval=0.5,
                             until=lambda st: st.all_ready,
                             description=f"all services of '{self.project}' healthy")
-        except AssertionError:
+        except WaitTimeoutError as exc:
+            last = getattr(exc.report, "last_value", None)
             self._raise_diagnosis(f"not every service was healthy within {timeout:g}s",
-                                  started)
+                                  started, last if isinstance(last, StackStatus) else None)
             raise  # unreachable: _raise_diagnosis always raises
 
-    def _raise_diagnosis(self, reason: str, started: float,
-                         status: StackStatus | None = None) -> None:
+    def _raise_diagnosis(self, reason: str, started: float, status: StackStatus | None = None,
+                         failure: DockerException | None = None) -> None:
         status = status or self.status()
         bad = [s for s in status.services if not s.ready]
         # Report the root causes first: services that failed, not those waiting on them.
@@ -300,8 +306,11 @@ class Stack:
                 name=s.name, state=s.state, health=s.health,
                 last_health_output=s.last_health_output, log_tail=tail.rstrip(),
                 waiting_on_it=waiting))
-        raise ServiceUnhealthyError(reason, project=self.project, services=diagnosed,
-                                    elapsed_s=time.monotonic() - started)
+        raise ServiceUnhealthyError(
+            reason, project=self.project, services=diagnosed,
+            elapsed_s=time.monotonic() - started,
+            command=" ".join(map(str, failure.docker_command)) if failure else "",
+            output=((failure.stdout or "") + (failure.stderr or "")) if failure else "")
 
     def _teardown_after_failure(self, exc: BaseException) -> None:
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -316,7 +325,7 @@ class Stack:
             self._say(f"teardown after failure also failed: {down_exc}")
 
 
-def _first_line(exc: DockerException) -> str:
+def _last_line(exc: DockerException) -> str:
     text = (exc.stderr or exc.stdout or "").strip().splitlines()
     return text[-1] if text else f"exit code {exc.return_code}"
 

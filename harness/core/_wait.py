@@ -58,7 +58,7 @@ def wait_for(
     on_attempt: Callable[[WaitReport], None] | None = None,
 ) -> T:
     """Call ``condition`` until it is met or ``timeout`` seconds pass; return its value."""
-    if timeout < 0 or interval <= 0:
+    if not timeout >= 0 or not interval > 0:  # also rejects NaN
         raise ValueError(f"wait_for: timeout must be >= 0 and interval > 0 "
                          f"(got timeout={timeout}, interval={interval})")
     report = WaitReport(description or _describe(condition), timeout)

@@ -1,0 +1,144 @@
+"""`python -m harness ...`: argument parsing, exit codes, and errors on stderr."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from harness import cli
+from harness.core import EngineUnavailableError, ServiceStatus, StackConfig, StackStatus
+
+
+class FakeStack:
+    """Stands in for harness.core.Stack in the CLI; remembers what it was asked."""
+
+    instances: list[FakeStack] = []
+    services: list[ServiceStatus] = []
+    engine_error: BaseException | None = None
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.project = config.project_name
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        FakeStack.instances.append(self)
+
+    def check_engine(self) -> None:
+        self.calls.append(("check_engine", {}))
+        if FakeStack.engine_error is not None:
+            raise FakeStack.engine_error
+
+    def status(self) -> StackStatus:
+        return StackStatus(project=self.project, services=FakeStack.services)
+
+    def up(self, *, timeout: float | None = None) -> StackStatus:
+        self.calls.append(("up", {"timeout": timeout}))
+        return self.status()
+
+    def down(self) -> None:
+        self.calls.append(("down", {}))
+
+    def logs(self, service: str | None, *, since: str | None, tail: int | None) -> str:
+        self.calls.append(("logs", {"service": service, "since": since, "tail": tail}))
+        return "db | ready\n"
+
+    def sweep_orphans(self) -> list[str]:
+        return ["old-a", "old-b"]
+
+
+@pytest.fixture(autouse=True)
+def fake_stack(monkeypatch: pytest.MonkeyPatch) -> type[FakeStack]:
+    for name in list(os.environ):
+        if name.startswith("E2E_") and name not in ("E2E_SESSION_ID", "E2E_SESSION_PID"):
+            monkeypatch.delenv(name)
+    monkeypatch.setattr(cli, "Stack", FakeStack)
+    monkeypatch.setattr(FakeStack, "instances", [])
+    monkeypatch.setattr(FakeStack, "services", [ServiceStatus(name="db"),
+                                                ServiceStatus(name="app")])
+    monkeypatch.setattr(FakeStack, "engine_error", None)
+    return FakeStack
+
+
+def the_stack() -> FakeStack:
+    (stack,) = FakeStack.instances
+    return stack
+
+
+@pytest.mark.parametrize("argv", [["launch"], [], ["status", "--bogus"]],
+                         ids=["unknown-command", "no-command", "unknown-option"])
+def test_bad_arguments_exit_2_with_usage(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    assert "usage: python -m harness" in capsys.readouterr().err
+    assert FakeStack.instances == []
+
+
+def test_status_prints_the_table_and_exits_1_when_nothing_runs(capsys):
+    assert cli.main(["status"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split()[:3] == ["SERVICE", "STATE", "HEALTH"]
+    assert [line.split()[:2] for line in out.splitlines()[1:]] == [["db", "missing"],
+                                                                  ["app", "missing"]]
+    assert "stack 'optiinfra-e2e' is not running" in err
+
+
+def test_status_exits_0_when_every_service_is_healthy(fake_stack, capsys):
+    fake_stack.services = [ServiceStatus(name="db", state="running", health="healthy",
+                                         ports={5432: 5433})]
+    assert cli.main(["status"]) == 0
+    out, err = capsys.readouterr()
+    assert "127.0.0.1:5433->5432" in out
+    assert err == ""
+
+
+def test_harness_error_becomes_one_line_on_stderr_and_exit_1(fake_stack, capsys):
+    fake_stack.engine_error = EngineUnavailableError("no Docker engine answers")
+    assert cli.main(["status"]) == 1
+    out, err = capsys.readouterr()
+    assert err == "error: no Docker engine answers\n"
+    assert out == ""
+
+
+def test_bad_settings_are_a_harness_error_too(monkeypatch, capsys):
+    monkeypatch.setenv("E2E_PORT_OFFSET", "lots")
+    assert cli.main(["down"]) == 1
+    assert capsys.readouterr().err.startswith("error: bad number in the environment")
+
+
+def test_interrupt_exits_130(fake_stack, capsys):
+    fake_stack.engine_error = KeyboardInterrupt()
+    assert cli.main(["down"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_up_options_reach_the_config_and_the_call(capsys):
+    assert cli.main(["up", "--no-build", "--keep-on-failure", "--timeout", "42"]) == 0
+    stack = the_stack()
+    assert stack.config.build is False and stack.config.keep_on_failure is True
+    assert stack.calls == [("up", {"timeout": 42.0})]
+    assert "SERVICE" in capsys.readouterr().out
+
+
+def test_up_builds_and_tears_down_on_failure_by_default(capsys):
+    assert cli.main(["up"]) == 0
+    stack = the_stack()
+    assert stack.config.build is True and stack.config.keep_on_failure is False
+    assert stack.calls == [("up", {"timeout": None})]
+
+
+def test_down_checks_the_engine_then_tears_down():
+    assert cli.main(["down"]) == 0
+    assert [name for name, _ in the_stack().calls] == ["check_engine", "down"]
+
+
+def test_logs_passes_service_since_and_tail(capsys):
+    assert cli.main(["logs", "db", "--since", "10m", "--tail", "5"]) == 0
+    assert the_stack().calls[-1] == ("logs", {"service": "db", "since": "10m", "tail": 5})
+    assert capsys.readouterr().out == "db | ready\n"
+
+
+def test_sweep_names_the_stacks_it_swept(capsys):
+    assert cli.main(["sweep"]) == 0
+    assert capsys.readouterr().out == "swept 2 stack(s): old-a, old-b\n"
