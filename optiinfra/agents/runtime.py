@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-import redis
 from pydantic import ValidationError
 
 from ..common.bus import SyncConsumer, is_transient
 from ..common.messages import RESULT_STREAM, Result, Task, decode_fields, encode, task_stream
+from ..common.redis_clients import sync_client
 from ..common.service import Heartbeat, setup_logging, start_coverage, stop_event
 from ..common.settings import Settings, get_settings
 
@@ -29,9 +29,7 @@ CLAIM_EVERY_S = 3.0
 class AgentRuntime:
     def __init__(self, name: str, handlers: dict[str, Handler], settings: Settings) -> None:
         self.name, self.handlers, self.settings = name, handlers, settings
-        self.redis = redis.Redis.from_url(settings.redis_url, decode_responses=True,
-                                          socket_timeout=10, socket_connect_timeout=5,
-                                          health_check_interval=10)
+        self.redis = sync_client(settings.redis_url)
         self.consumer = SyncConsumer(self.redis, task_stream(name), f"{name}-agents",
                                      f"{name}-{socket.gethostname()}",
                                      settings.task_claim_idle_ms)

@@ -38,7 +38,7 @@ class InstancePublic(BaseModel):
     state: str
     region: str
     availability_zone: str
-    hourly_cost: float
+    hourly_cost: float | None  # None: the type is not in the price catalogue
 
 
 class Inventory(BaseModel):
@@ -48,6 +48,7 @@ class Inventory(BaseModel):
     monthly_cost: float
     by_lifecycle: dict[str, float]
     catalogue: dict[str, str]
+    unpriced_instance_types: list[str] = []
 
 
 class CostsPublic(BaseModel):

@@ -57,13 +57,17 @@ class Catalogue:
         p = self.price(inst.region, inst.instance_type)
         return p.spot if inst.lifecycle == "spot" else p.on_demand
 
+    def knows(self, inst: Instance) -> bool:
+        return inst.instance_type in self._prices.get(inst.region, {})
+
 
 def monthly(hourly: float) -> float:
     return round(hourly * HOURS_PER_MONTH, 2)
 
 
 def fleet_monthly_cost(instances: Iterable[Instance], cat: Catalogue) -> float:
-    return monthly(sum(cat.hourly(i) for i in instances))
+    """Cost of the priced instances; types missing from the catalogue count as unknown, not 0."""
+    return monthly(sum(cat.hourly(i) for i in instances if cat.knows(i)))
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ class SpotPlan:
 
 def spot_plan(instances: Iterable[Instance], cat: Catalogue) -> SpotPlan:
     """Move every running on-demand instance with a cheaper spot price to spot."""
-    fleet = [i for i in instances if i.state in ("pending", "running")]
+    fleet = [i for i in instances if i.state in ("pending", "running") and cat.knows(i)]
     cands = []
     for inst in fleet:
         if inst.lifecycle == "spot":

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     agent_concurrency: int = Field(8, ge=1, le=64)
 
     workload_tick_s: float = Field(1.0, gt=0, le=60)
+    workload_inventory_s: float = Field(2.0, ge=0, le=600)
     workload_regions: str = "us-east-1,us-west-2"
     heartbeat_path: str = "/tmp/optiinfra-heartbeat"
     patterns_collection: str = "optimization_patterns"

@@ -11,11 +11,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 
-from ..common.models import (AnalysisAccepted, AnalysisCreate, AnalysisPublic, ApproveAccepted,
-                             AuditPublic, CostsPublic, DecisionRequest, DiscoverRequest,
-                             Inventory, MetricsSummary, OptimizationPublic, OptimizationsPublic,
-                             PatternPublic, PatternsPublic, RecommendationPublic,
-                             RecommendationsPublic, RollbackAccepted)
+from ..common.models import (
+    AnalysisAccepted,
+    AnalysisCreate,
+    AnalysisPublic,
+    ApproveAccepted,
+    AuditPublic,
+    CostsPublic,
+    DecisionRequest,
+    DiscoverRequest,
+    Inventory,
+    MetricsSummary,
+    OptimizationPublic,
+    OptimizationsPublic,
+    PatternPublic,
+    PatternsPublic,
+    RecommendationPublic,
+    RecommendationsPublic,
+    RollbackAccepted,
+)
 from . import store
 
 

@@ -16,6 +16,7 @@ from ..common.domain import DomainError, IllegalTransition
 from ..common.errors import install_error_handlers
 from ..common.metrics import Metrics
 from ..common.patterns import PatternStore
+from ..common.redis_clients import async_client
 from ..common.settings import Settings
 from .api import router
 from .dispatcher import AgentError, AgentTimeout, Dispatcher
@@ -41,8 +42,7 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.postgres_dsn, max_size=20)
-    rds = aredis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=10,
-                                socket_connect_timeout=5, health_check_interval=10)
+    rds = async_client(settings.redis_url)
     dispatcher = Dispatcher(db, rds, settings.task_claim_idle_ms)
     workflow = Workflow(db, settings.quality_threshold, dispatcher.kick)
     dispatcher.handler = workflow.handle_result
@@ -63,7 +63,8 @@ async def _retry(what: str, fn, attempts: int = 60) -> None:  # noqa: ANN001
     raise RuntimeError(f"{what} never became ready")
 
 
-def create_app(settings: Settings, svc: Services | None = None, start_loops: bool = True) -> FastAPI:
+def create_app(settings: Settings, svc: Services | None = None,
+               start_loops: bool = True) -> FastAPI:
     svc = svc or build_services(settings)
 
     @asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
@@ -15,8 +16,16 @@ from pydantic import ValidationError
 
 from ..common.bus import AsyncConsumer, is_transient
 from ..common.db import Database
-from ..common.messages import (EVENT_STREAM, EVENT_STREAM_MAXLEN, RESULT_STREAM, Result, Task,
-                               decode_fields, encode, task_stream)
+from ..common.messages import (
+    EVENT_STREAM,
+    EVENT_STREAM_MAXLEN,
+    RESULT_STREAM,
+    Result,
+    Task,
+    decode_fields,
+    encode,
+    task_stream,
+)
 
 log = logging.getLogger(__name__)
 ResultHandler = Callable[[Result], Awaitable[None]]
@@ -99,10 +108,8 @@ class Dispatcher:
                 if sent:
                     continue
                 self.kick.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.kick.wait(), 1.0)
-                except TimeoutError:
-                    pass
             except asyncio.CancelledError:
                 raise
             except Exception as e:

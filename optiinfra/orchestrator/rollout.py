@@ -8,10 +8,12 @@ stopped; every step is idempotent (launch counts what exists, traffic is a value
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 import redis.asyncio as aredis
 from psycopg.types.json import Jsonb
 
@@ -30,7 +32,12 @@ MAX_ATTEMPTS = 20
 
 
 class StepFailed(Exception):
-    """A step's validation or action failed: the rollout rolls back with this reason."""
+    """A step's validation rejected it, or its action kept failing: the rollout rolls back."""
+
+
+# Infrastructure errors a step retries before giving up (an agent restarting, Redis restarting).
+TRANSIENT = (TimeoutError, RuntimeError, OSError, redis.RedisError)
+STEP_ATTEMPTS = 3
 
 
 class Rollouts:
@@ -45,7 +52,8 @@ class Rollouts:
         if opt_id in self.tasks and not self.tasks[opt_id].done():
             return
         self.wakeups[opt_id] = asyncio.Event()
-        self.tasks[opt_id] = asyncio.create_task(self._run_guarded(opt_id), name=f"rollout-{opt_id}")
+        self.tasks[opt_id] = asyncio.create_task(self._run_guarded(opt_id),
+                                                 name=f"rollout-{opt_id}")
 
     def wake(self, opt_id: str) -> None:
         """A rollback was requested: cut a hold short."""
@@ -141,29 +149,39 @@ class Rollouts:
         await self._complete(opt_id, ctx)
 
     async def _execute(self, action: str, step: dict, ctx: dict) -> dict:
+        """Run a step; retry infrastructure errors, fail at once on a rejecting verdict."""
+        last: BaseException | None = None
+        for attempt in range(STEP_ATTEMPTS):
+            try:
+                return await self._action(action, step, ctx)
+            except TRANSIENT as e:
+                last = e
+                log.warning("step %s of %s failed (%s), attempt %d", step["name"],
+                            ctx["optimization_id"], e, attempt + 1)
+                await asyncio.sleep(1 + attempt)
+        raise StepFailed(f"{type(last).__name__}: {last}")
+
+    async def _action(self, action: str, step: dict, ctx: dict) -> dict:
         cid, opt_id, pct = ctx["customer_id"], ctx["optimization_id"], step["traffic_pct"]
-        try:
-            if action == "launch":
-                got = await self.bus.call("cost", "launch_spot", cid, {
-                    "optimization_id": opt_id, "region": ctx["region"],
-                    "candidates": ctx["candidates"]}, self.settings.rpc_timeout_s)
-                async with self.db.tx() as conn:
-                    await conn.execute("UPDATE optimizations SET spot_instance_ids = %s "
-                                       "WHERE id = %s", (got["instance_ids"], opt_id))
-                return {"spot_instance_ids": got["instance_ids"]}
-            if action == "shift":
-                await self._set_traffic(cid, opt_id, pct)
-                await self._hold(opt_id)
-                return {"spot_pct": pct}
-            if action == "validate":
-                return await self._validate(ctx, pct)
-            if action == "terminate":
-                ids = [c["instance_id"] for c in ctx["candidates"]]
-                got = await self.bus.call("cost", "terminate", cid, {
-                    "region": ctx["region"], "instance_ids": ids}, self.settings.rpc_timeout_s)
-                return {"terminated": got["terminated"]}
-        except (TimeoutError, RuntimeError) as e:
-            raise StepFailed(str(e)) from e
+        if action == "launch":
+            got = await self.bus.call("cost", "launch_spot", cid, {
+                "optimization_id": opt_id, "region": ctx["region"],
+                "candidates": ctx["candidates"]}, self.settings.rpc_timeout_s)
+            async with self.db.tx() as conn:
+                await conn.execute("UPDATE optimizations SET spot_instance_ids = %s "
+                                   "WHERE id = %s", (got["instance_ids"], opt_id))
+            return {"spot_instance_ids": got["instance_ids"]}
+        if action == "shift":
+            await self._set_traffic(cid, opt_id, pct)
+            await self._hold(opt_id)
+            return {"spot_pct": pct}
+        if action == "validate":
+            return await self._validate(ctx, pct)
+        if action == "terminate":
+            ids = [c["instance_id"] for c in ctx["candidates"]]
+            got = await self.bus.call("cost", "terminate", cid, {
+                "region": ctx["region"], "instance_ids": ids}, self.settings.rpc_timeout_s)
+            return {"terminated": got["terminated"]}
         raise ValueError(f"unknown step action {action!r}")
 
     async def _validate(self, ctx: dict, pct: int) -> dict:
@@ -176,11 +194,10 @@ class Rollouts:
             return_exceptions=True)
         detail: dict[str, Any] = {}
         failures = []
-        for agent, res in zip(STEP_VALIDATORS, results, strict=True):
+        for res in results:
             if isinstance(res, BaseException):
-                detail[agent] = {"verdict": "reject", "reason": str(res)}
-                failures.append(f"{agent}: {res}")
-                continue
+                raise res  # no verdict: the step retries
+        for agent, res in zip(STEP_VALIDATORS, results, strict=True):
             detail[agent] = res
             if res["verdict"] != "approve":
                 failures.append(f"{agent}: {res['reason']}")
@@ -200,10 +217,8 @@ class Rollouts:
 
     async def _hold(self, opt_id: str) -> None:
         ev = self.wakeups.setdefault(opt_id, asyncio.Event())
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ev.wait(), self.settings.rollout_step_hold_s)
-        except TimeoutError:
-            pass
 
     async def _rollback_requested(self, opt_id: str) -> str | None:
         async with self.db.tx() as conn:

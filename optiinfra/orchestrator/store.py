@@ -12,8 +12,14 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from ..common.messages import EVENT_STREAM, Event, Task, task_stream
-from ..common.models import (AnalysisPublic, AuditEntry, OptimizationPublic,
-                             RecommendationPublic, StepPublic, ValidationPublic)
+from ..common.models import (
+    AnalysisPublic,
+    AuditEntry,
+    OptimizationPublic,
+    RecommendationPublic,
+    StepPublic,
+    ValidationPublic,
+)
 
 
 class NotFound(LookupError):

@@ -12,9 +12,16 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from ..common.db import Database
-from ..common.domain import (ANALYSIS, OPTIMIZATION, RECOMMENDATION, REQUIRED_VALIDATORS,
-                             ROLLOUT_PLAN, IllegalTransition, agents_for_analysis,
-                             recommendation_outcome)
+from ..common.domain import (
+    ANALYSIS,
+    OPTIMIZATION,
+    RECOMMENDATION,
+    REQUIRED_VALIDATORS,
+    ROLLOUT_PLAN,
+    IllegalTransition,
+    agents_for_analysis,
+    recommendation_outcome,
+)
 from ..common.messages import Result, Task, new_id
 from . import store
 

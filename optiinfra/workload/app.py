@@ -8,12 +8,12 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-import redis
 from fastapi import Depends, FastAPI, Header, HTTPException
 
 from ..common.aws import Ec2
 from ..common.metrics import Metrics
 from ..common.models import FaultCreate, FaultPublic, FaultsPublic
+from ..common.redis_clients import sync_client
 from ..common.settings import Settings
 from .model import Fault, FaultBook
 from .simulator import Simulator
@@ -27,9 +27,10 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
     if simulator is None:
         ec2 = Ec2(settings.aws_endpoint_url, settings.aws_access_key_id,
                   settings.aws_secret_access_key)
-        rds = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=5)
+        rds = sync_client(settings.redis_url)
         simulator = Simulator(ec2, Metrics(settings.clickhouse_host, settings.clickhouse_port),
-                              rds, settings.regions, faults)
+                              rds, settings.regions, faults,
+                              inventory_every_s=settings.workload_inventory_s)
 
     async def loop() -> None:
         tick, next_at = settings.workload_tick_s, time.monotonic()

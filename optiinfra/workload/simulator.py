@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 
 class Simulator:
     def __init__(self, ec2: Ec2, metrics: Metrics, redis_client: redis.Redis,
-                 regions: list[str], faults: FaultBook, seed: int | None = None) -> None:
+                 regions: list[str], faults: FaultBook, seed: int | None = None,
+                 inventory_every_s: float = 0.0) -> None:
         self.ec2, self.metrics, self.redis, self.regions = ec2, metrics, redis_client, regions
         self.faults = faults
         self.rng = random.Random(seed)
@@ -28,14 +30,21 @@ class Simulator:
         self.last_error: str | None = None
         self.samples_written = 0
         self._schema = False
+        # EC2 changes rarely and describing every fleet is the simulator's dearest call.
+        self.inventory_every_s = inventory_every_s
+        self._fleets: dict[str, list[Instance]] = {}
+        self._fleets_at = float("-inf")
 
     def fleets(self) -> dict[str, list[Instance]]:
+        if time.monotonic() - self._fleets_at < self.inventory_every_s:
+            return self._fleets
         out: dict[str, list[Instance]] = defaultdict(list)
         for region in self.regions:
             for inst in self.ec2.instances(region):
                 out[inst.tags.get("optiinfra:customer", "")].append(inst)
         out.pop("", None)
-        return out
+        self._fleets, self._fleets_at = dict(out), time.monotonic()
+        return self._fleets
 
     def traffic(self, customers: list[str]) -> dict[str, dict]:
         pipe = self.redis.pipeline(transaction=False)

@@ -6,7 +6,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -16,7 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "compose" / "qdrant
 
 import uvicorn  # noqa: E402
 from qdrant_client import QdrantClient  # noqa: E402
-
 from qdrant_compat import create_app  # noqa: E402
 
 READY_TIMEOUT = 15.0
@@ -81,15 +80,52 @@ def start_server() -> Iterator[type[RunningServer]]:
             server.stop()
 
 
+@pytest.fixture(scope="session")
+def server_class() -> type[RunningServer]:
+    """For module-scoped servers a test module sets up itself."""
+    return RunningServer
+
+
+def _drop_all_collections(url: str) -> None:
+    with httpx.Client(base_url=url, timeout=10.0) as raw:
+        for collection in raw.get("/collections").json()["result"]["collections"]:
+            raw.delete(f"/collections/{collection['name']}").raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    # Starting and stopping uvicorn costs ~0.4 s; one server per module keeps tests fast.
+    running = RunningServer(tmp_path_factory.mktemp("storage")).start()
+    yield running
+    running.stop()
+
+
 @pytest.fixture
-def server(start_server: type[RunningServer], storage_dir: Path) -> RunningServer:
-    return start_server(storage_dir).start()
+def server(shared_server: RunningServer) -> Iterator[RunningServer]:
+    """A running server with no collections; restart tests use `start_server` instead."""
+    _drop_all_collections(shared_server.url)
+    yield shared_server
+    _drop_all_collections(shared_server.url)
 
 
 def make_client(url: str) -> QdrantClient:
     # The version check runs in a fire-and-forget thread that may outlive a short test
-    # (and warn once the server is gone); test_service.py checks it synchronously instead.
+    # (and warn once the server is gone); test_qdrant_service.py runs it synchronously instead.
     return QdrantClient(url=url, check_compatibility=False)
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[[str], QdrantClient]]:
+    """Clients for servers a test starts itself; all closed at teardown."""
+    clients: list[QdrantClient] = []
+
+    def connect_to(url: str) -> QdrantClient:
+        clients.append(make_client(url))
+        return clients[-1]
+
+    yield connect_to
+    for qdrant in clients:
+        qdrant.close()
 
 
 @pytest.fixture

@@ -51,7 +51,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Bodies are parsed by _body.py; what lands here is a bad query or path parameter.
         errors = list(exc.errors())
-        where = "path parameters" if errors and errors[0]["loc"][0] == "path" else "query parameters"
+        where = (
+            "path parameters" if errors and errors[0]["loc"][0] == "path" else "query parameters"
+        )
         # Drop the leading "query"/"path" from each location.
         mapped = from_errors([{**e, "loc": tuple(e["loc"][1:])} for e in errors], where)
         return error(mapped.status_code, mapped.message)
@@ -64,4 +66,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return error(500, f"Service internal error: {type(exc).__name__}: {exc}")
-

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from ._errors import format_error, from_validation
 
@@ -38,8 +39,13 @@ def validate(model: type[M], data: Any) -> M:
 def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     """A FastAPI dependency that reads the body as `model`."""
 
+    def parse(raw: bytes) -> M:
+        return validate(model, parse_json(raw))
+
     async def dependency(request: Request) -> M:
-        return validate(model, parse_json(await request.body()))
+        raw = await request.body()
+        # Big upserts take a while to decode; keep that off the event loop.
+        return await run_in_threadpool(parse, raw)
 
     dependency.__name__ = f"json_body_{model.__name__}"
     return dependency

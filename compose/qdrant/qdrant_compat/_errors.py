@@ -66,8 +66,12 @@ def internal(description: str) -> ApiError:
 
 
 def _describe(err: Mapping[str, Any]) -> str:
-    # pydantic puts union labels like "tagged-union[...]" into locations; users never wrote them.
-    loc = ".".join(str(part) for part in err.get("loc", ()) if "[" not in str(part))
+    # Union labels ("tagged-union[...]", our "~tags") are not part of what the user wrote.
+    loc = ".".join(
+        str(part)
+        for part in err.get("loc", ())
+        if "[" not in str(part) and not str(part).startswith("~")
+    )
     return f"{loc}: {err['msg']}" if loc else str(err["msg"])
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any
 
 import qdrant_edge as qe
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from ._errors import format_error
 from ._ids import PointId
 
-StrictScalar = Annotated[Union[bool, int, str], Field(union_mode="left_to_right")]
+StrictScalar = Annotated[bool | int | str, Field(union_mode="left_to_right")]
 
 
 class Strict(BaseModel):
@@ -21,9 +21,11 @@ class Strict(BaseModel):
 
 def _exactly_one(model: BaseModel, what: str) -> None:
     if len(model.model_fields_set) != 1:
-        raise PydanticCustomError("match", f"expected exactly one {what}, got {{got}}", {
-            "got": sorted(model.model_fields_set) or "none"
-        })
+        raise PydanticCustomError(
+            "match",
+            f"expected exactly one {what}, got {{got}}",
+            {"got": sorted(model.model_fields_set) or "none"},
+        )
 
 
 class Match(Strict):
@@ -149,8 +151,14 @@ class FieldCondition(Strict):
     def to_edge(self) -> Any:
         parts = {
             name: getattr(self, name).to_edge()
-            for name in ("match", "range", "geo_bounding_box", "geo_radius", "geo_polygon",
-                         "values_count")
+            for name in (
+                "match",
+                "range",
+                "geo_bounding_box",
+                "geo_radius",
+                "geo_polygon",
+                "values_count",
+            )
             if getattr(self, name) is not None
         }
         return qe.FieldCondition(self.key, is_empty=self.is_empty, is_null=self.is_null, **parts)
@@ -203,32 +211,30 @@ class NestedCondition(Strict):
 def _condition_kind(value: Any) -> str | None:
     # Qdrant's condition is an untagged enum; the keys tell the variants apart.
     if isinstance(value, BaseModel):
-        return type(value).__name__
+        return f"~{type(value).__name__}"
     if not isinstance(value, dict):
         return None
     for key, kind in (
-        ("key", "FieldCondition"),
-        ("is_empty", "IsEmptyCondition"),
-        ("is_null", "IsNullCondition"),
-        ("has_id", "HasIdCondition"),
-        ("has_vector", "HasVectorCondition"),
-        ("nested", "NestedCondition"),
+        ("key", "~FieldCondition"),
+        ("is_empty", "~IsEmptyCondition"),
+        ("is_null", "~IsNullCondition"),
+        ("has_id", "~HasIdCondition"),
+        ("has_vector", "~HasVectorCondition"),
+        ("nested", "~NestedCondition"),
     ):
         if key in value:
             return kind
-    return "Filter"
+    return "~Filter"
 
 
 Condition = Annotated[
-    Union[
-        Annotated[FieldCondition, Tag("FieldCondition")],
-        Annotated[IsEmptyCondition, Tag("IsEmptyCondition")],
-        Annotated[IsNullCondition, Tag("IsNullCondition")],
-        Annotated[HasIdCondition, Tag("HasIdCondition")],
-        Annotated[HasVectorCondition, Tag("HasVectorCondition")],
-        Annotated[NestedCondition, Tag("NestedCondition")],
-        Annotated["Filter", Tag("Filter")],
-    ],
+    Annotated[FieldCondition, Tag("~FieldCondition")]
+    | Annotated[IsEmptyCondition, Tag("~IsEmptyCondition")]
+    | Annotated[IsNullCondition, Tag("~IsNullCondition")]
+    | Annotated[HasIdCondition, Tag("~HasIdCondition")]
+    | Annotated[HasVectorCondition, Tag("~HasVectorCondition")]
+    | Annotated[NestedCondition, Tag("~NestedCondition")]
+    | Annotated["Filter", Tag("~Filter")],
     Discriminator(
         _condition_kind,
         custom_error_type="condition",
@@ -238,7 +244,20 @@ Condition = Annotated[
         ),
     ),
 ]
-Conditions = Union[list[Condition], Condition]
+
+
+def list_or_one(one: Any) -> Any:
+    """`list[one] | one`, telling them apart by the JSON type for clear errors."""
+    return Annotated[
+        Annotated[list[one], Tag("~list")] | Annotated[one, Tag("~one")],
+        Discriminator(lambda v: "~list" if isinstance(v, list) else "~one"),
+    ]
+
+
+if TYPE_CHECKING:
+    Conditions = list[Condition] | Condition
+else:
+    Conditions = list_or_one(Condition)
 
 
 class MinShould(Strict):

@@ -38,7 +38,8 @@ def parse_point_id(value: Any) -> int | str:
     raise _invalid(value)
 
 
-PointId = Annotated[int | str, BeforeValidator(parse_point_id)]
+# Validated values are int or str; UUID is in the union only to match the engine's stubs.
+PointId = Annotated[int | uuid.UUID | str, BeforeValidator(parse_point_id)]
 
 
 def path_point_id(raw: str) -> int | str:
@@ -59,4 +60,3 @@ def require_id(value: Any) -> int | str:
         return parse_point_id(value)
     except PydanticCustomError as exc:
         raise format_error("JSON body", str(exc)) from exc
-

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from ._filters import Filter, Strict
@@ -22,8 +22,8 @@ class PayloadExclude(Strict):
     exclude: list[str]
 
 
-WithPayload = Union[bool, list[str], PayloadInclude, PayloadExclude]
-WithVector = Union[bool, list[str]]
+WithPayload = bool | list[str] | PayloadInclude | PayloadExclude
+WithVector = bool | list[str]
 
 
 class SparseVector(Strict):
@@ -41,8 +41,24 @@ class SparseVector(Strict):
         return self
 
 
+# Union tags start with "~": error messages leave them out of field locations.
+def _by_json_type(list_model: Any, dict_model: Any) -> Any:
+    """A union told apart by JSON type, so errors name only the branch that was meant."""
+    return Annotated[
+        Annotated[list_model, Tag("~list")] | Annotated[dict_model, Tag("~dict")],
+        Discriminator(lambda v: "~list" if isinstance(v, list) else "~dict"),
+    ]
+
+
 # A point's vectors: one unnamed dense vector, or named dense/sparse vectors.
-VectorStruct = Union[DenseVector, dict[str, Union[DenseVector, SparseVector]]]
+if TYPE_CHECKING:  # what the validated values are; pydantic gets the tagged versions
+    NamedVectorValue = DenseVector | SparseVector
+    VectorStruct = DenseVector | dict[str, NamedVectorValue]
+    BatchVectors = list[DenseVector] | dict[str, list[NamedVectorValue]]
+else:
+    NamedVectorValue = _by_json_type(DenseVector, SparseVector)
+    VectorStruct = _by_json_type(DenseVector, dict[str, NamedVectorValue])
+    BatchVectors = _by_json_type(list[DenseVector], dict[str, list[NamedVectorValue]])
 
 
 class Ignored(BaseModel):
@@ -62,7 +78,15 @@ class VectorParams(Strict):
     on_disk: bool | None = None
     memory: str | None = None
     datatype: str | None = None
-    multivector_config: None = None  # multivectors are not supported
+    multivector_config: Any = None
+
+    @model_validator(mode="after")
+    def _single_vectors_only(self) -> VectorParams:
+        if self.multivector_config is not None:
+            raise PydanticCustomError(
+                "format", "multivector_config: multivectors are not supported by this server"
+            )
+        return self
 
 
 class SparseIndexParams(Strict):
@@ -76,8 +100,21 @@ class SparseVectorParams(Strict):
     modifier: Literal["none", "idf"] | None = None
 
 
+def _vectors_config_kind(value: Any) -> str:
+    if isinstance(value, VectorParams):
+        return "~single"
+    return "~single" if isinstance(value, dict) and {"size", "distance"} & set(value) else "~named"
+
+
+# One unnamed vector (`{"size", "distance"}`) or vectors by name.
+VectorsConfig = Annotated[
+    Annotated[VectorParams, Tag("~single")] | Annotated[dict[str, VectorParams], Tag("~named")],
+    Discriminator(_vectors_config_kind),
+]
+
+
 class CreateCollection(Strict):
-    vectors: VectorParams | dict[str, VectorParams] | None = None
+    vectors: VectorsConfig | None = None
     sparse_vectors: dict[str, SparseVectorParams] | None = None
     metadata: dict[str, Any] | None = None
     # Cluster and tuning knobs a single-node engine shard has no use for.
@@ -91,6 +128,17 @@ class CreateCollection(Strict):
     hnsw_config: Ignored | None = None
     wal_config: Ignored | None = None
     optimizers_config: Ignored | None = None
+    quantization_config: Ignored | None = None
+    strict_mode_config: Ignored | None = None
+
+
+class UpdateCollection(Strict):
+    vectors: dict[str, Ignored] | None = None
+    sparse_vectors: dict[str, Ignored] | None = None
+    metadata: dict[str, Any] | None = None
+    optimizers_config: Ignored | None = None
+    params: Ignored | None = None
+    hnsw_config: Ignored | None = None
     quantization_config: Ignored | None = None
     strict_mode_config: Ignored | None = None
 
@@ -111,7 +159,7 @@ class PointStruct(Strict):
 
 class Batch(Strict):
     ids: list[PointId]
-    vectors: list[DenseVector] | dict[str, list[Union[DenseVector, SparseVector]]]
+    vectors: BatchVectors
     payloads: list[dict[str, Any] | None] | None = None
 
 
@@ -219,8 +267,24 @@ class NamedSparseVector(Strict):
     vector: SparseVector
 
 
+def _search_vector_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "~dense"
+    if isinstance(value, dict) and isinstance(value.get("vector"), dict):
+        return "~sparse"
+    return "~named"
+
+
+SearchVector = Annotated[
+    Annotated[DenseVector, Tag("~dense")]
+    | Annotated[NamedVector, Tag("~named")]
+    | Annotated[NamedSparseVector, Tag("~sparse")],
+    Discriminator(_search_vector_kind),
+]
+
+
 class SearchRequest(Strict):
-    vector: DenseVector | NamedVector | NamedSparseVector
+    vector: SearchVector
     filter: Filter | None = None
     params: SearchParams | None = None
     limit: int = Field(ge=1)

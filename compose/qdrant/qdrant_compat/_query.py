@@ -11,6 +11,7 @@ from ._errors import bad_input, bad_request, format_error, from_validation, poin
 from ._filters import to_edge as filter_to_edge
 from ._ids import id_out, require_id
 from ._models import (
+    DenseVector,
     OrderBy,
     PayloadExclude,
     PayloadInclude,
@@ -112,15 +113,13 @@ def _scoring(collection: Collection, query: Any, using: str) -> tuple[Any, list[
         for kind in _UNSUPPORTED_QUERIES:
             if kind in query:
                 raise bad_request(f"query `{kind}` is not supported by this server")
-    raise format_error(
-        "JSON body", "query: expected a vector, a point id, `nearest` or `order_by`"
-    )
+    raise format_error("JSON body", "query: expected a vector, a point id, `nearest` or `order_by`")
 
 
 def _exclude(filter_: Any, point_ids: list[int | str]) -> Any:
     if not point_ids:
         return filter_
-    must_not = [qe.HasIdCondition(set(point_ids))]
+    must_not: list[Any] = [qe.HasIdCondition(set(point_ids))]
     return qe.Filter(must=[filter_] if filter_ is not None else None, must_not=must_not)
 
 
@@ -144,15 +143,16 @@ def build_query(collection: Collection, request: QueryRequest) -> Any:
 
 def build_search(collection: Collection, request: SearchRequest) -> Any:
     """The legacy `/points/search` body, run as the equivalent query."""
+    vector: DenseVector | SparseVector
     if isinstance(request.vector, list):
         using, vector = "", request.vector
     else:
         using, vector = request.vector.name, request.vector.vector
-    vector = query_vector(collection.config, using, vector)
+    checked = query_vector(collection.config, using, vector)
     return qe.QueryRequest(
         limit=request.limit,
         offset=request.offset or 0,
-        query=qe.Query.Nearest(vector, using=using or None),
+        query=qe.Query.Nearest(checked, using=using or None),
         filter=filter_to_edge(request.filter),
         score_threshold=request.score_threshold,
         params=search_params(request.params),

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from ._body import json_body
 from ._deps import StorageDep, update_result
 from ._errors import format_error
-from ._models import CreateCollection, CreateFieldIndex
+from ._models import CreateCollection, CreateFieldIndex, UpdateCollection
 from ._responses import Timer, ok
 from ._storage import Collection, CollectionConfig
 
@@ -85,7 +85,10 @@ def _info(collection: Collection) -> dict[str, Any]:
             "strict_mode_config": {"enabled": False},
         },
         "payload_schema": {
-            key: {"data_type": _SCHEMA_NAMES.get(index.data_type, "keyword"), "points": index.points}
+            key: {
+                "data_type": _SCHEMA_NAMES.get(index.data_type, "keyword"),
+                "points": index.points,
+            }
             for key, index in info.payload_schema.items()
         },
     }
@@ -129,6 +132,35 @@ def create_collection(
     return ok(True, timer)
 
 
+@router.patch("/collections/{collection_name}")
+def update_collection(
+    collection_name: str,
+    body: Annotated[UpdateCollection, Depends(json_body(UpdateCollection))],
+    storage: StorageDep,
+) -> JSONResponse:
+    # Apart from metadata only tuning knobs change here; the engine picks those itself.
+    timer = Timer()
+    with storage.use(collection_name) as collection:
+        if body.metadata is not None:
+            # As Qdrant: merged into the existing metadata; an empty object clears it.
+            merged = {**(collection.config.metadata or {}), **body.metadata}
+            collection.config.metadata = merged if body.metadata else None
+            storage.save_config(collection)
+        return ok(True, timer)
+
+
+@router.get("/aliases")
+def list_aliases(storage: StorageDep) -> JSONResponse:
+    return ok({"aliases": []}, Timer())  # aliases cannot be created here
+
+
+@router.get("/collections/{collection_name}/aliases")
+def collection_aliases(collection_name: str, storage: StorageDep) -> JSONResponse:
+    timer = Timer()
+    with storage.use(collection_name):
+        return ok({"aliases": []}, timer)
+
+
 @router.delete("/collections/{collection_name}")
 def delete_collection(collection_name: str, storage: StorageDep) -> JSONResponse:
     timer = Timer()
@@ -139,7 +171,8 @@ def _schema_type(schema: str | dict[str, Any]) -> Any:
     name = schema if isinstance(schema, str) else schema.get("type")
     if name not in _SCHEMA_TYPES:
         raise format_error(
-            "JSON body", f"field_schema: unknown type {name!r}, expected one of {list(_SCHEMA_TYPES)}"
+            "JSON body",
+            f"field_schema: unknown type {name!r}, expected one of {list(_SCHEMA_TYPES)}",
         )
     return _SCHEMA_TYPES[name]
 

@@ -24,7 +24,7 @@ import qdrant_edge as qe
 from pydantic import BaseModel, ConfigDict
 
 from ._errors import ApiError, bad_input, collection_exists, collection_not_found, from_engine
-from ._models import SparseVectorParams, VectorParams
+from ._models import SparseVectorParams, VectorParams, VectorsConfig
 
 log = logging.getLogger("qdrant_compat.storage")
 T = TypeVar("T")
@@ -44,7 +44,7 @@ class CollectionConfig(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    vectors: VectorParams | dict[str, VectorParams] | None = None
+    vectors: VectorsConfig | None = None
     sparse_vectors: dict[str, SparseVectorParams] | None = None
     metadata: dict[str, Any] | None = None
     created_at: str | None = None
@@ -198,8 +198,14 @@ class Storage:
             except Exception as exc:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise from_engine(exc) from exc
-            _write_atomic(folder / "config.json", config.model_dump_json(exclude_none=True))
-            self._collections[name] = Collection(name, folder, config, shard)
+            collection = Collection(name, folder, config, shard)
+            self.save_config(collection)  # last: it marks the folder as complete
+            self._collections[name] = collection
+
+    def save_config(self, collection: Collection) -> None:
+        """Persist a changed config; the caller holds the collection's lock."""
+        text = collection.config.model_dump_json(exclude_none=True)
+        _write_atomic(collection.path / "config.json", text)
 
     def delete(self, name: str) -> bool:
         with self._lock:

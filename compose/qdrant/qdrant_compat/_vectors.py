@@ -25,9 +25,7 @@ def _check_dense(config: CollectionConfig, name: str, vector: list[float]) -> li
             raise bad_input("Conversion between sparse and regular vectors failed")
         raise bad_input(f"Not existing vector name error: {name}")
     if len(vector) != params.size:
-        raise bad_input(
-            f"Vector dimension error: expected dim: {params.size}, got {len(vector)}"
-        )
+        raise bad_input(f"Vector dimension error: expected dim: {params.size}, got {len(vector)}")
     return vector
 
 
@@ -58,7 +56,7 @@ def query_vector(config: CollectionConfig, using: str, vector: DenseVector | Spa
     return _check_dense(config, using, vector)
 
 
-def _point(point_id: int | str, vector: Any, payload: dict[str, Any] | None) -> Any:
+def _point(point_id: Any, vector: Any, payload: dict[str, Any] | None) -> Any:
     try:
         return qe.Point(point_id, vector, payload)
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a payload int beyond int64

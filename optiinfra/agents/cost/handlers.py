@@ -31,19 +31,22 @@ class CostAgent:
         return {"instance_id": inst.instance_id, "instance_type": inst.instance_type,
                 "lifecycle": inst.lifecycle, "pool": inst.pool, "state": inst.state,
                 "region": inst.region, "availability_zone": inst.availability_zone,
-                "hourly_cost": self.cat.hourly(inst)}
+                "hourly_cost": self.cat.hourly(inst) if self.cat.knows(inst) else None}
 
     def discover(self, task: Task) -> dict:
         region = self._region(task)
         fleet = self.ec2.instances(region, task.customer_id)
         by_lifecycle: dict[str, float] = {}
-        for inst in fleet:
-            by_lifecycle[inst.lifecycle] = by_lifecycle.get(inst.lifecycle, 0.0) + self.cat.hourly(inst)
+        for inst in (i for i in fleet if self.cat.knows(i)):
+            by_lifecycle[inst.lifecycle] = (by_lifecycle.get(inst.lifecycle, 0.0)
+                                            + self.cat.hourly(inst))
         return {
             "region": region, "currency": self.cat.currency,
             "instances": [self._describe(i) for i in fleet],
             "monthly_cost": fleet_monthly_cost(fleet, self.cat),
             "by_lifecycle": {k: round(v * 730, 2) for k, v in sorted(by_lifecycle.items())},
+            "unpriced_instance_types": sorted({i.instance_type for i in fleet
+                                               if not self.cat.knows(i)}),
             "catalogue": {"source": self.cat.source, "as_of": self.cat.as_of},
         }
 

@@ -1,1 +1,2 @@
-"""Performance agent: latency and throughput from ClickHouse; validates predicted and canary latency."""
+"""Performance agent: latency and throughput from ClickHouse; validates predicted
+and canary latency."""

@@ -89,6 +89,20 @@ def test_sparse_vectors_collection(client: QdrantClient) -> None:
     assert [(h.id, h.score) for h in hits] == [(1, 2.0), (2, 1.0)]
 
 
+def test_update_collection_merges_metadata_and_accepts_tuning(client: QdrantClient) -> None:
+    client.create_collection(
+        "meta", models.VectorParams(size=2, distance=models.Distance.DOT), metadata={"a": 1}
+    )
+    assert client.update_collection(
+        "meta",
+        optimizers_config=models.OptimizersConfigDiff(indexing_threshold=100),
+        metadata={"b": 2},
+    )
+    assert client.get_collection("meta").config.metadata == {"a": 1, "b": 2}
+    assert client.get_aliases().aliases == []
+    assert client.get_collection_aliases("meta").aliases == []
+
+
 def test_duplicate_create_is_409(client: QdrantClient) -> None:
     params = models.VectorParams(size=4, distance=models.Distance.COSINE)
     client.create_collection("dup", params)

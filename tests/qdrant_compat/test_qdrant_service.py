@@ -9,7 +9,6 @@ import httpx
 import pytest
 from qdrant_client.common.version_check import get_server_version, is_compatible
 from qdrant_client.qdrant_remote import QdrantRemote
-
 from qdrant_compat import SERVER_VERSION
 
 
@@ -21,6 +20,10 @@ def test_root_reports_qdrant_title_and_version(http: httpx.Client) -> None:
         "version": SERVER_VERSION,
         "commit": None,
     }
+
+
+def test_client_info(client) -> None:
+    assert client.info().version == SERVER_VERSION
 
 
 def test_installed_qdrant_client_accepts_the_version_without_warning(server) -> None:

@@ -60,7 +60,11 @@ def test_batch_upsert(client: QdrantClient) -> None:
         ),
     )
     records = client.retrieve("b", [1, 2, str(uuid.UUID(int=3))])
-    assert {r.id: r.payload for r in records} == {1: {"n": 1}, 2: {"n": 2}, str(uuid.UUID(int=3)): {}}
+    assert {r.id: r.payload for r in records} == {
+        1: {"n": 1},
+        2: {"n": 2},
+        str(uuid.UUID(int=3)): {},
+    }
 
 
 def test_query_nearest_with_filter(cities: QdrantClient) -> None:
@@ -93,7 +97,9 @@ def test_query_filter_should_must_not_any_range(cities: QdrantClient) -> None:
         )
     ) == [2, 3]
     assert query(
-        models.Filter(must=[models.FieldCondition(key="tags", match=models.MatchValue(value="old"))])
+        models.Filter(
+            must=[models.FieldCondition(key="tags", match=models.MatchValue(value="old"))]
+        )
     ) == [UUID_ID]
     assert query(
         models.Filter(
@@ -101,7 +107,9 @@ def test_query_filter_should_must_not_any_range(cities: QdrantClient) -> None:
             must_not=[models.HasIdCondition(has_id=[UUID_ID])],
         )
     ) == [5]
-    assert query(models.Filter(must=[models.IsEmptyCondition(is_empty=models.PayloadField(key="tags"))])) == [1, 2, 3, 4, 5]
+    assert query(
+        models.Filter(must=[models.IsEmptyCondition(is_empty=models.PayloadField(key="tags"))])
+    ) == [1, 2, 3, 4, 5]
 
 
 def test_query_limit_offset_threshold_and_vectors(cities: QdrantClient) -> None:
@@ -209,12 +217,37 @@ def test_payload_updates(cities: QdrantClient) -> None:
     cities.set_payload(COLLECTION, {"visited": True}, points=[1, 2])
     cities.overwrite_payload(COLLECTION, {"city": "Paname"}, points=[3])
     cities.delete_payload(COLLECTION, ["population"], points=[1])
-    cities.clear_payload(COLLECTION, models.FilterSelector(filter=models.Filter(must=[country("NO")])))
+    cities.clear_payload(
+        COLLECTION, models.FilterSelector(filter=models.Filter(must=[country("NO")]))
+    )
     got = {r.id: r.payload for r in cities.retrieve(COLLECTION, [1, 2, 3, 5])}
     assert got[1] == {"city": "Berlin", "country": "DE", "visited": True}
     assert got[2]["visited"] is True and got[2]["population"] == 1.5
     assert got[3] == {"city": "Paname"}
     assert got[5] == {}
+
+
+def test_update_modes_and_conditional_upsert(cities: QdrantClient) -> None:
+    cities.upsert(
+        COLLECTION,
+        [
+            models.PointStruct(id=1, vector=[0, 0, 0, 1], payload={"city": "changed"}),
+            models.PointStruct(id=99, vector=[0, 0, 0, 1], payload={"city": "new"}),
+        ],
+        update_mode=models.UpdateMode.INSERT_ONLY,
+    )
+    got = {r.id: r.payload["city"] for r in cities.retrieve(COLLECTION, [1, 99])}
+    assert got == {1: "Berlin", 99: "new"}  # existing point left alone
+    cities.upsert(
+        COLLECTION,
+        [
+            models.PointStruct(id=1, vector=[1, 0, 0, 0], payload={"city": "Berlin2"}),
+            models.PointStruct(id=3, vector=[0, 1, 0, 0], payload={"city": "Paris2"}),
+        ],
+        update_filter=models.Filter(must=[country("DE")]),  # only points that match change
+    )
+    got = {r.id: r.payload["city"] for r in cities.retrieve(COLLECTION, [1, 3])}
+    assert got == {1: "Berlin2", 3: "Paris"}
 
 
 def test_wait_false_is_acknowledged_and_applied(client: QdrantClient) -> None:
