@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 
 from ._api import PortalClient
 
+# An AMI of moto's default set. Listing images instead costs seconds per call (1300+ AMIs).
+DEFAULT_AMI = "ami-12c6146b"
 CUSTOMER_TAG = "optiinfra:customer"
 POOL_TAG = "optiinfra:pool"
 
@@ -62,8 +64,8 @@ def create_customer(api: PortalClient, name: str | None = None) -> Customer:
                     client=api.with_token(created.api_token))
 
 
-def launch_fleet(ec2: Any, customer_id: str, spec: FleetSpec = DEFAULT_FLEET) -> Fleet:
-    image_id = ec2.describe_images()["Images"][0]["ImageId"]
+def launch_fleet(ec2: Any, customer_id: str, spec: FleetSpec = DEFAULT_FLEET,
+                 image_id: str = DEFAULT_AMI) -> Fleet:
     ids: list[str] = []
     for pool in spec.pools:
         run = ec2.run_instances(

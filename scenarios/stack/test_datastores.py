@@ -85,7 +85,8 @@ def test_qdrant_collection_points_filter(qdrant):
 @pytest.mark.requires_aws
 def test_aws_simulator_ec2_cloudwatch_cost_explorer(ec2, aws):
     tag = f"smoke-{uuid.uuid4().hex[:8]}"
-    image_id = ec2.describe_images()["Images"][0]["ImageId"]
+    image_id = "ami-12c6146b"  # in moto's default AMI set
+    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["ImageId"] == image_id
     run = ec2.run_instances(ImageId=image_id, InstanceType="m5.large", MinCount=2, MaxCount=2,
                             TagSpecifications=[{"ResourceType": "instance",
                                                 "Tags": [{"Key": "smoke", "Value": tag}]}])
