@@ -84,9 +84,12 @@ class Stack:
                 for name, svc in (cfg.get("services") or {}).items()}
 
     def status(self) -> StackStatus:
+        return self._status_of(self._containers())
+
+    def _status_of(self, containers: list[Any]) -> StackStatus:
         deps = self.services()
         by_service: dict[str, ServiceStatus] = {}
-        for container in self._containers():
+        for container in containers:
             name = container.config.labels.get("com.docker.compose.service", container.name)
             by_service[name] = ServiceStatus.from_container(name, container, deps.get(name, []))
         return StackStatus(project=self.project, services=[
@@ -131,8 +134,13 @@ class Stack:
         self.check_engine()
         self.sweep_orphans()
         self._pick_base_image()
+        containers = self._containers()
+        current = self._status_of(containers)
+        if current.any_created:
+            # Keep the labels of the containers that exist: new ones would make compose
+            # recreate a running stack (and take it from its owner) instead of completing it.
+            self.run_id, owner = _labels_of(containers) or (self.run_id, owner)
         self._write_env_file(owner)
-        current = self.status()
         if current.all_ready:
             self._say(f"stack '{self.project}' is already up and healthy; reusing it")
             return current
@@ -323,6 +331,15 @@ class Stack:
             self.down(quiet=True)
         except Exception as down_exc:  # noqa: BLE001 - report, keep the original error
             self._say(f"teardown after failure also failed: {down_exc}")
+
+
+def _labels_of(containers: list[Any]) -> tuple[str, str] | None:
+    """(run id, owner) from the first container that carries both labels."""
+    for c in containers:
+        labels = c.config.labels or {}
+        if res.LABEL_RUN in labels and res.LABEL_OWNER in labels:
+            return labels[res.LABEL_RUN], labels[res.LABEL_OWNER]
+    return None
 
 
 def _last_line(exc: DockerException) -> str:

@@ -2,6 +2,11 @@
 
 A task is acknowledged only after its result is on the results stream, so an agent that dies
 mid-task leaves it pending; another agent claims it once idle (see ``common.bus``).
+
+The task id is an idempotency key. Before running a task an agent takes a lease on its id
+(refreshed while it runs, so it lapses only when the agent dies) and afterwards keeps the
+result under the id for a while: a task sent again, or delivered twice, is run once and its
+result re-sent.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Task], dict]
 TOUCH_EVERY_S = 2.0
 CLAIM_EVERY_S = 3.0
+LEASE_KEY = "optiinfra:task:{id}:lease"
+RESULT_KEY = "optiinfra:task:{id}:result"
+RESULT_TTL_S = 3600
 
 
 class AgentRuntime:
@@ -53,6 +61,10 @@ class AgentRuntime:
                           customer_id=task.customer_id, ok=False,
                           error=f"{type(e).__name__}: {e}")
 
+    @property
+    def lease_ms(self) -> int:
+        return max(self.settings.task_claim_idle_ms, 3000)
+
     def submit(self, entries: list[tuple[str, dict]]) -> None:
         running = {t.id for _, t in self.inflight.values()}
         for mid, fields in entries:
@@ -64,6 +76,16 @@ class AgentRuntime:
                 continue
             if task.id in running:  # our own pending entry re-read: already running
                 continue
+            done = self.redis.get(RESULT_KEY.format(id=task.id))
+            if done is not None:  # ran before: send the same result again, run nothing
+                self.redis.xadd(RESULT_STREAM, {"data": done})
+                self.consumer.ack(mid)
+                continue
+            if not self.redis.set(LEASE_KEY.format(id=task.id), self.consumer.consumer,
+                                  nx=True, px=self.lease_ms):
+                # Another agent runs it now. Leave the entry pending: once idle it is claimed
+                # again and by then answered from the stored result (or the lease lapsed).
+                continue
             running.add(task.id)
             self.inflight[self.pool.submit(self.handle, task)] = (mid, task)
 
@@ -73,9 +95,21 @@ class AgentRuntime:
             self.unsent.append((mid, fut.result()))
         while self.unsent:
             mid, result = self.unsent[0]
-            self.redis.xadd(RESULT_STREAM, encode(result))
-            self.consumer.ack(mid)
+            data = encode(result)
+            pipe = self.redis.pipeline(transaction=True)
+            if result.ok:  # failures are not kept: a retry runs the task again
+                pipe.set(RESULT_KEY.format(id=result.task_id), data["data"], ex=RESULT_TTL_S)
+            pipe.xadd(RESULT_STREAM, data)
+            pipe.xack(self.consumer.stream, self.consumer.group, mid)
+            pipe.delete(LEASE_KEY.format(id=result.task_id))
+            pipe.execute()
             self.unsent.pop(0)
+
+    def renew_leases(self) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for _mid, task in self.inflight.values():
+            pipe.pexpire(LEASE_KEY.format(id=task.id), self.lease_ms)
+        pipe.execute()
 
     def run(self) -> None:
         stop = stop_event()
@@ -92,6 +126,7 @@ class AgentRuntime:
                 now = time.monotonic()
                 if now - last_touch >= TOUCH_EVERY_S:
                     self.consumer.touch(mid for mid, _ in self.inflight.values())
+                    self.renew_leases()
                     last_touch = now
                 free = self.settings.agent_concurrency - len(self.inflight)
                 if now - last_claim >= CLAIM_EVERY_S and free > 0:

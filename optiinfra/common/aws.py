@@ -29,8 +29,8 @@ class Ec2:
                 self._clients[region] = boto3.session.Session().client(
                     "ec2", region_name=region, endpoint_url=self.endpoint_url,
                     aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
-                    config=Config(retries={"max_attempts": 5, "mode": "standard"},
-                                  connect_timeout=5, read_timeout=30))
+                    config=Config(retries={"max_attempts": 2, "mode": "standard"},
+                                  connect_timeout=5, read_timeout=25))
             return self._clients[region]
 
     def instances(self, region: str, customer_id: str | None = None,

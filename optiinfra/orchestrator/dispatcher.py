@@ -59,17 +59,20 @@ class Dispatcher:
 
     # ---- RPC: a task whose result someone awaits right now --------------------------------
     async def call(self, agent: str, task_type: str, customer_id: str, payload: dict,
-                   timeout: float) -> dict:
-        task = Task(type=task_type, agent=agent, customer_id=customer_id, payload=payload)
-        fut: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self.waiting[task.id] = fut
+                   timeout: float, task_id: str | None = None) -> dict:
+        """Send a task and wait for its result. Calling again with the same ``task_id`` (a
+        retry after a timeout) waits for the same result; the agent runs the task once."""
+        task = Task(type=task_type, agent=agent, customer_id=customer_id, payload=payload,
+                    **({"id": task_id} if task_id else {}))
+        fut = self.waiting.get(task.id)
+        if fut is None or fut.done():
+            fut = self.waiting[task.id] = asyncio.get_running_loop().create_future()
         try:
             await self.redis.xadd(task_stream(agent), encode(task))
-            result = await asyncio.wait_for(fut, timeout)
+            result = await asyncio.wait_for(asyncio.shield(fut), timeout)
         except TimeoutError:
             raise AgentTimeout(agent, task_type, timeout) from None
-        finally:
-            self.waiting.pop(task.id, None)
+        self.waiting.pop(task.id, None)
         if not result.ok:
             raise AgentError(agent, task_type, result.error)
         return result.payload
@@ -131,6 +134,7 @@ class Dispatcher:
         if fut is not None:
             if not fut.done():
                 fut.set_result(result)
+            self.waiting.pop(result.task_id, None)
         elif self.handler is not None:
             try:
                 await self.handler(result)

@@ -112,8 +112,8 @@ class Rollouts:
             "rec": rec,
         }
         if opt["status"] == "pending":
-            costs = await self.bus.call("cost", "discover", cid, {"region": ctx["region"]},
-                                        self.settings.rpc_timeout_s)
+            costs = await self._call("cost", "discover", ctx, {"region": ctx["region"]},
+                                     "cost_before")
             await self._set_opt(opt, "running", started_at=datetime.now(UTC),
                                 cost_before=costs["monthly_cost"])
         async with self.db.tx() as conn:
@@ -164,9 +164,9 @@ class Rollouts:
     async def _action(self, action: str, step: dict, ctx: dict) -> dict:
         cid, opt_id, pct = ctx["customer_id"], ctx["optimization_id"], step["traffic_pct"]
         if action == "launch":
-            got = await self.bus.call("cost", "launch_spot", cid, {
+            got = await self._call("cost", "launch_spot", ctx, {
                 "optimization_id": opt_id, "region": ctx["region"],
-                "candidates": ctx["candidates"]}, self.settings.rpc_timeout_s)
+                "candidates": ctx["candidates"]}, step["name"])
             async with self.db.tx() as conn:
                 await conn.execute("UPDATE optimizations SET spot_instance_ids = %s "
                                    "WHERE id = %s", (got["instance_ids"], opt_id))
@@ -179,8 +179,8 @@ class Rollouts:
             return await self._validate(ctx, pct)
         if action == "terminate":
             ids = [c["instance_id"] for c in ctx["candidates"]]
-            got = await self.bus.call("cost", "terminate", cid, {
-                "region": ctx["region"], "instance_ids": ids}, self.settings.rpc_timeout_s)
+            got = await self._call("cost", "terminate", ctx, {
+                "region": ctx["region"], "instance_ids": ids}, step["name"])
             return {"terminated": got["terminated"]}
         raise ValueError(f"unknown step action {action!r}")
 
@@ -189,8 +189,8 @@ class Rollouts:
                    "pools": ctx["pools"], "baseline_p95_ms": ctx["baseline_p95_ms"],
                    "threshold": self.settings.quality_threshold}
         results = await asyncio.gather(*(
-            self.bus.call(agent, "validate_step", ctx["customer_id"], payload,
-                          self.settings.validation_timeout_s) for agent in STEP_VALIDATORS),
+            self._call(agent, "validate_step", ctx, payload, f"validate_{pct}",
+                       self.settings.validation_timeout_s) for agent in STEP_VALIDATORS),
             return_exceptions=True)
         detail: dict[str, Any] = {}
         failures = []
@@ -202,13 +202,21 @@ class Rollouts:
             if res["verdict"] != "approve":
                 failures.append(f"{agent}: {res['reason']}")
         quality = detail.get("application", {}).get("data", {}).get("quality_score")
-        if quality is not None:
+        if quality is not None and detail["application"].get("verdict") == "approve":
             async with self.db.tx() as conn:
                 await conn.execute("UPDATE optimizations SET quality_score = %s WHERE id = %s",
                                    (quality, ctx["optimization_id"]))
         if failures:
             raise StepFailed("; ".join(failures))
         return detail
+
+    async def _call(self, agent: str, task_type: str, ctx: dict, payload: dict, key: str,
+                    timeout: float | None = None) -> dict:
+        """An agent call whose task id is fixed by the optimization and step: retries of the
+        step, or of the whole driver after a restart, reuse the answer instead of redoing."""
+        return await self.bus.call(agent, task_type, ctx["customer_id"], payload,
+                                   timeout or self.settings.rpc_timeout_s,
+                                   task_id=f"opt:{ctx['optimization_id']}:{key}:{agent}")
 
     # ---- traffic, holds, rollback requests --------------------------------------------------
     async def _set_traffic(self, cid: str, opt_id: str, pct: int) -> None:
@@ -270,8 +278,8 @@ class Rollouts:
 
     async def _complete(self, opt_id: str, ctx: dict) -> None:
         opt = await self._opt(opt_id)
-        costs = await self.bus.call("cost", "discover", ctx["customer_id"],
-                                    {"region": ctx["region"]}, self.settings.rpc_timeout_s)
+        costs = await self._call("cost", "discover", ctx, {"region": ctx["region"]},
+                                 "cost_after")
         before = float(opt["cost_before"])
         actual = round(before - costs["monthly_cost"], 2)
         pattern = await self._store_pattern(opt, ctx, "completed", actual)
@@ -288,8 +296,9 @@ class Rollouts:
                                      (opt["recommendation_id"],))
             rec_region = (await cur.fetchone())["details"]["region"]
         await self._set_traffic(cid, opt_id, 0)  # traffic returns to on-demand first
-        got = await self.bus.call("cost", "terminate_optimization", cid, {
-            "optimization_id": opt_id, "region": rec_region}, self.settings.rpc_timeout_s)
+        got = await self._call("cost", "terminate_optimization",
+                               {"customer_id": cid, "optimization_id": opt_id},
+                               {"optimization_id": opt_id, "region": rec_region}, "rollback")
         await self.redis.delete(TRAFFIC_KEY.format(customer_id=cid))
         now = datetime.now(UTC)
         async with self.db.tx() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from contextlib import asynccontextmanager
 
@@ -45,8 +46,14 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
-        task = asyncio.create_task(loop()) if run_loop else None
+        stop = threading.Event()
+        task = None
+        if run_loop:
+            threading.Thread(target=simulator.inventory_forever, args=(stop,), daemon=True,
+                             name="inventory").start()
+            task = asyncio.create_task(loop())
         yield
+        stop.set()
         if task:
             task.cancel()
 
@@ -71,6 +78,7 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
     @app.get("/admin/state", dependencies=[Depends(admin)])
     def state() -> dict:
         return {"last_tick": simulator.last_tick, "last_error": simulator.last_error,
+                "inventory_error": simulator.inventory_error,
                 "samples_written": simulator.samples_written}
 
     def public() -> FaultsPublic:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -30,20 +31,36 @@ class Simulator:
         self.last_error: str | None = None
         self.samples_written = 0
         self._schema = False
-        # EC2 changes rarely and describing every fleet is the simulator's dearest call.
+        # EC2 changes rarely and describing every fleet is the simulator's dearest call: a
+        # thread refreshes it, ticks use the latest, so a slow simulator never stops samples.
         self.inventory_every_s = inventory_every_s
-        self._fleets: dict[str, list[Instance]] = {}
-        self._fleets_at = float("-inf")
+        self._fleets: dict[str, list[Instance]] | None = None
+        self.inventory_error: str | None = None
 
-    def fleets(self) -> dict[str, list[Instance]]:
-        if time.monotonic() - self._fleets_at < self.inventory_every_s:
-            return self._fleets
+    def refresh_inventory(self) -> dict[str, list[Instance]]:
         out: dict[str, list[Instance]] = defaultdict(list)
         for region in self.regions:
             for inst in self.ec2.instances(region):
                 out[inst.tags.get("optiinfra:customer", "")].append(inst)
         out.pop("", None)
-        self._fleets, self._fleets_at = dict(out), time.monotonic()
+        self._fleets = dict(out)
+        return self._fleets
+
+    def inventory_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                self.refresh_inventory()
+                self.inventory_error = None
+            except Exception as e:  # noqa: BLE001 - keep the last inventory and retry
+                self.inventory_error = f"{type(e).__name__}: {e}"
+                log.warning("inventory refresh failed: %s", self.inventory_error)
+            stop.wait(max(0.0, self.inventory_every_s - (time.monotonic() - started)))
+
+    def fleets(self) -> dict[str, list[Instance]]:
+        """The latest inventory; the first call (or a run without the thread) fetches it."""
+        if self._fleets is None or self.inventory_every_s <= 0:
+            return self.refresh_inventory()
         return self._fleets
 
     def traffic(self, customers: list[str]) -> dict[str, dict]:

@@ -170,8 +170,9 @@ def test_full_analysis_runs_every_agent(new_platform_customer: NewCustomer) -> N
         json_ok(c.get(f"/api/v1/analyses/{a['id']}"))), 60)
     assert done["status"] == "completed", done
     assert set(done["results"]) == {"cost", "performance", "resource", "application"}
-    summary = json_ok(c.get("/api/v1/metrics/summary", params={"window": 120}))
-    assert summary["samples"] > 0 and summary["quality_score"] > 0.9, summary
+    summary = wait_for("workload samples", lambda: (lambda b: b if b["samples"] else None)(
+        json_ok(c.get("/api/v1/metrics/summary", params={"window": 120}))), 30)
+    assert summary["quality_score"] > 0.9 and summary["throughput_rps"] > 0, summary
 
 
 def test_customer_rollback_mid_rollout(new_platform_customer: NewCustomer) -> None:

@@ -167,6 +167,20 @@ def test_env_file_for_compose_has_ports_run_id_and_owner(new_stack, free_port):
     ]
 
 
+def test_completing_a_partly_up_stack_keeps_its_run_and_owner_labels(new_stack):
+    """New labels would make compose recreate the running containers (and steal the stack)."""
+    existing = container("db", health="starting", owner="detached")
+    existing.config.labels["com.optiinfra.e2e.run"] = "their-run"
+    docker = FakeDocker(services={"db": []}, snapshots=[[existing], [container("db")]])
+    stack, _ = new_stack(docker)
+
+    stack.up(owner="pid:123:abcd1234")
+
+    env = (stack.config.state_dir / "e2e-test.env").read_text().splitlines()
+    assert "E2E_RUN_ID=their-run" in env and "E2E_RUN_OWNER=detached" in env
+    assert stack.run_id == "their-run"
+
+
 def test_up_without_an_owner_labels_the_stack_detached(new_stack):
     docker = FakeDocker(services={"db": []}, snapshots=[[], [container("db")]])
     stack, _ = new_stack(docker)
