@@ -99,8 +99,8 @@ def test_aws_simulator_ec2_cloudwatch_cost_explorer(ec2, aws):
         ec2.terminate_instances(InstanceIds=ids)
 
     cw = aws("cloudwatch")
-    cw.put_metric_data(Namespace=f"Smoke/{tag}",
-                       MetricData=[{"MetricName": "latency", "Value": 12.5, "Unit": "Milliseconds"}])
+    cw.put_metric_data(Namespace=f"Smoke/{tag}", MetricData=[
+        {"MetricName": "latency", "Value": 12.5, "Unit": "Milliseconds"}])
     metrics = cw.list_metrics(Namespace=f"Smoke/{tag}")["Metrics"]
     assert [m["MetricName"] for m in metrics] == ["latency"]
 

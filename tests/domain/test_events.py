@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 
@@ -25,10 +26,8 @@ def server():
                                 "data": {"traffic_pct": [10, 50, 100][i]}}))
         more.wait(5)
         ws.send(json.dumps({"type": "optimization.completed", "entity_id": "o1", "data": {}}))
-        try:
+        with contextlib.suppress(Exception):  # the client closed
             ws.recv()  # hold the connection until the client closes
-        except Exception:  # noqa: BLE001 - client closed
-            pass
 
     with serve(handler, "127.0.0.1", 0) as srv:
         thread = threading.Thread(target=srv.serve_forever, daemon=True)
