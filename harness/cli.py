@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides: dict[str, object] = {}
         if args.command == "up":
             overrides = {"keep_on_failure": args.keep_on_failure, "build": not args.no_build}
-        stack = Stack(stack_config(**overrides))
+        stack = Stack(stack_config(None, **overrides))
         return _run(stack, args)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.import_plugin("harness.reporting_plugin")
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
@@ -198,10 +199,11 @@ def narrative(request: pytest.FixtureRequest) -> Iterator[Narrative]:
 NARRATIVE_KEY = pytest.StashKey[Narrative]()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     story = item.stash.get(NARRATIVE_KEY, None)
     if story is not None and story.phases and report.when == "call":
         # item.user_properties reach the JUnit XML (it reads them from the teardown report).
@@ -212,6 +214,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if report.failed and failed is not None:
             report.sections.append(("failed phase", f"PHASE {failed.number}: {failed.title}\n"
                                     f"{failed.error}\n\nstory so far:\n{story.summary()}"))
+    return report
 
 
 @pytest.fixture(scope="session")

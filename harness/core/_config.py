@@ -111,14 +111,14 @@ class StackConfig(BaseModel):
         if env.get("E2E_BASE_IMAGE"):
             values["base_image"] = env["E2E_BASE_IMAGE"]
         overrides: dict[str, int] = {}
-        for spec in values.get("ports", []) or []:  # type: ignore[union-attr]
-            raw = env.get(PortSpec.model_validate(spec).env_var)
+        specs = [PortSpec.model_validate(p) for p in values.get("ports") or []]  # type: ignore[attr-defined]
+        for spec in specs:
+            raw = env.get(spec.env_var)
             if raw:
                 try:
-                    overrides[PortSpec.model_validate(spec).name] = int(raw)
+                    overrides[spec.name] = int(raw)
                 except ValueError as exc:
-                    raise ConfigError(f"{PortSpec.model_validate(spec).env_var}={raw!r} is not "
-                                      f"a port number") from exc
+                    raise ConfigError(f"{spec.env_var}={raw!r} is not a port number") from exc
         values["port_overrides"] = overrides
         try:
             return cls.model_validate(values)

@@ -117,4 +117,4 @@ def wait_for_condition(condition: Callable[[], Any], *, timeout: float = 60.0,
                        events: EventStream | None = None) -> Any:
     """Generic: until ``condition()`` is truthy; returns its value."""
     return _wait(condition, timeout=timeout, interval=interval, events=events,
-                 description=description or getattr(condition, "__qualname__", "condition"))
+                 description=description or str(getattr(condition, "__qualname__", "condition")))
