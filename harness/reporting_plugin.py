@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Generator
@@ -291,18 +292,19 @@ def _first_line(report: pytest.TestReport) -> str:
 def write_bundle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport,
                  st: _RunState) -> tuple[Bundle, str]:
     funcargs: dict[str, Any] = getattr(item, "funcargs", {})
-    started = item.stash.get(_STARTED, None) or datetime.now(UTC)
+    ended = datetime.now(UTC)
+    started = item.stash.get(_STARTED, None) or ended
     bundle = BundleWriter(st.root, st.run_id, secrets=_secrets(funcargs)).bundle(item.nodeid)
     story = _narrative(item)
     exc = call.excinfo.value if call.excinfo is not None else None
     details: list[str] = [f"- when: {report.when}; window: {started.isoformat()} to "
-                          f"{datetime.now(UTC).isoformat()}"]
+                          f"{ended.isoformat()}"]
 
     bundle.attempt("story", lambda: bundle.story(story))
     bundle.attempt("error", lambda: bundle.error(report.longreprtext))
     bundle.attempt("context", lambda: bundle.json("context.json", {
         "nodeid": item.nodeid, "when": report.when, "run_id": st.run_id,
-        "window": {"start": started, "end": datetime.now(UTC)},
+        "window": {"start": started, "end": ended},
         "requirements": requirements_of(item),
         "markers": sorted({m.name for m in item.iter_markers()}),
         "fixtures": sorted(funcargs),
@@ -321,7 +323,7 @@ def write_bundle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.
 
     stack = funcargs.get("stack")
     if stack is not None:
-        _stack_pieces(bundle, stack, started - _LOG_MARGIN)
+        _stack_pieces(bundle, stack, started - _LOG_MARGIN, ended + _LOG_MARGIN)
 
     _exchange_pieces(bundle, funcargs, started)
     ws = funcargs.get("ws_client")
@@ -340,7 +342,7 @@ def write_bundle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.
     return bundle, bundle.finish(_headline(report, story, exc), details)
 
 
-def _stack_pieces(bundle: Bundle, stack: Any, since: datetime) -> None:
+def _stack_pieces(bundle: Bundle, stack: Any, since: datetime, until: datetime) -> None:
     services: list[str] = []
 
     def status() -> None:
@@ -356,12 +358,22 @@ def _stack_pieces(bundle: Bundle, stack: Any, since: datetime) -> None:
         texts: dict[str, str] = {}
         for name in services:
             try:
-                texts[name] = stack.logs(name, since=since)
+                texts[name] = _until(stack.logs(name, since=since), until)
             except Exception as exc:  # noqa: BLE001 - one service's log is not all of them
                 texts[name] = f"(could not read the log of '{name}': {exc})\n"
-        bundle.logs(texts, since=since)
+        bundle.logs(texts, since=since, until=until)
 
     bundle.attempt("service logs", logs)
+
+
+_TIMESTAMPED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+
+
+def _until(text: str, until: datetime) -> str:
+    """Drop the lines docker stamped after ``until`` (the bundle is written a bit later)."""
+    cut = until.strftime("%Y-%m-%dT%H:%M:%S")
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if not _TIMESTAMPED.match(line) or line[:19] <= cut)
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
@@ -411,7 +423,7 @@ def _snapshot_pieces(bundle: Bundle, item: pytest.Item, customer_id: str) -> Non
         snap = snapshot_customer(customer_id, clients)
         for part in snap.stores:
             bundle.json(f"snapshots/{part.store}.json", part,
-                        f"what customer {customer_id} owns in {part.store}: "
+                        f"the customer in {part.store}: "
                         + (f"ERROR {part.error[:80]}" if part.error
                            else str(part.data.get("summary", ""))[:100]))
 

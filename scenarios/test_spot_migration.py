@@ -24,6 +24,9 @@ from harness.domain import (
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.requires_aws]
 
 
+@pytest.mark.req("REQ-SPOT-01", "REQ-SPOT-02", "REQ-SPOT-03", "REQ-SPOT-04", "REQ-SPOT-05",
+                 "REQ-SPOT-06", "REQ-SPOT-07", "REQ-SPOT-08", "REQ-AGENT-01", "REQ-LEARN-01",
+                 "REQ-EVENT-01")
 def test_complete_spot_migration_workflow(test_customer, test_infrastructure, ws_client, ec2,
                                           qdrant, narrative):
     client = test_customer.client

@@ -185,9 +185,11 @@ class Bundle:
     def error(self, text: str) -> None:
         self.text("error.txt", text.rstrip() + "\n", "the failure as pytest reported it")
 
-    def logs(self, logs: Mapping[str, str], *, since: datetime | None = None) -> None:
+    def logs(self, logs: Mapping[str, str], *, since: datetime | None = None,
+             until: datetime | None = None) -> None:
         """logs/<service>.log for every service (an empty log says so)."""
-        window = f" since {since.isoformat()}" if since else ""
+        window = f" since {since.isoformat(timespec='seconds')}" if since else ""
+        window += f" until {until.isoformat(timespec='seconds')}" if until else ""
         for service, text in sorted(logs.items()):
             body = text if text.strip() else f"(no log lines{window})\n"
             self.text(f"logs/{safe_name(service)}.log", body, f"log of '{service}'{window}")

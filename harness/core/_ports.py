@@ -15,6 +15,9 @@ from ._exceptions import PortClaim, PortConflictError
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     """True when nothing listens on host:port (we can bind it ourselves)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As docker-proxy does: connections of a stack just removed linger in TIME_WAIT and
+        # must not count as "in use"; a listening socket still makes bind() fail on Linux.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:

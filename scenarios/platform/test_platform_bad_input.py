@@ -36,6 +36,7 @@ def field_errors(r: httpx.Response) -> set[str]:
     return {str(e["loc"][-1]) for e in r.json()["detail"]}
 
 
+@pytest.mark.req("REQ-ISO-01")
 def test_no_or_unknown_token_is_401() -> None:
     with portal() as anon, portal("not-a-token") as bad:
         for client in (anon, bad):
@@ -46,12 +47,14 @@ def test_no_or_unknown_token_is_401() -> None:
         assert anon.post("/api/v1/customers", json={"name": "x"}).status_code == 401
 
 
+@pytest.mark.req("REQ-ISO-01")
 def test_websocket_without_a_valid_token_is_refused() -> None:
     url = PORTAL_URL.replace("http", "ws", 1) + "/ws/events?token=nope"
     with pytest.raises(InvalidStatus), connect(url, open_timeout=10):
         pass
 
 
+@pytest.mark.req("REQ-INPUT-01")
 def test_malformed_bodies_are_422_with_field_errors(pair: tuple[Customer, Customer]) -> None:
     c, _ = pair
     assert "kind" in field_errors(c.post("/api/v1/analyses", {"kind": "quantum"}))
@@ -70,6 +73,7 @@ def test_malformed_bodies_are_422_with_field_errors(pair: tuple[Customer, Custom
     assert [x["entity_type"] for x in audit] == ["customer"], audit
 
 
+@pytest.mark.req("REQ-INPUT-03")
 def test_unknown_ids_are_404(pair: tuple[Customer, Customer]) -> None:
     c, _ = pair
     unknown = str(uuid.uuid4())
@@ -80,6 +84,7 @@ def test_unknown_ids_are_404(pair: tuple[Customer, Customer]) -> None:
     assert c.post(f"/api/v1/optimizations/{unknown}/rollback").status_code == 404
 
 
+@pytest.mark.req("REQ-INPUT-02", "REQ-ISO-02")
 def test_decisions_are_409_when_not_allowed_and_isolated(
         pair: tuple[Customer, Customer]) -> None:
     c, other = pair
@@ -107,6 +112,7 @@ def test_decisions_are_409_when_not_allowed_and_isolated(
     assert actions[-1] == "rejected" and "approved" not in actions, actions
 
 
+@pytest.mark.req("REQ-INPUT-02")
 def test_approving_twice_is_409(pair: tuple[Customer, Customer]) -> None:
     c, _ = pair
     launch_fleet(c.id, (("c5.xlarge", 2, "web"),))

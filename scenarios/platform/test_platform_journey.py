@@ -39,6 +39,7 @@ def new_platform_customer() -> Iterator[NewCustomer]:
         c.http.close()
 
 
+@pytest.mark.req("REQ-SPOT-01", "REQ-SPOT-02", "REQ-ISO-02", "REQ-ISO-03", "REQ-LEARN-01")
 def test_spot_migration_journey(new_platform_customer: NewCustomer) -> None:
     # Setup: a fresh customer with 6 on-demand instances, and a bystander customer.
     t0 = time.monotonic()
@@ -91,6 +92,7 @@ def test_spot_migration_journey(new_platform_customer: NewCustomer) -> None:
         theirs.close()
 
 
+@pytest.mark.req("REQ-LEARN-02")
 def test_similar_fleet_lists_the_pattern_and_gains_confidence(
         new_platform_customer: NewCustomer) -> None:
     first = new_platform_customer("learn-a")
@@ -110,6 +112,7 @@ def test_similar_fleet_lists_the_pattern_and_gains_confidence(
         rec["confidence"], j1.recommendation["confidence"])
 
 
+@pytest.mark.req("REQ-ROLL-01")
 def test_quality_drop_during_canary_rolls_back(new_platform_customer: NewCustomer) -> None:
     c = new_platform_customer("rollback")
     launch_fleet(c.id)
@@ -158,6 +161,7 @@ def test_twenty_journeys_at_once(new_platform_customer: NewCustomer) -> None:
           f"{max(j.timings['finished'] for j in journeys):.1f}s")
 
 
+@pytest.mark.req("REQ-MULTI-01")
 def test_full_analysis_runs_every_agent(new_platform_customer: NewCustomer) -> None:
     c = new_platform_customer("full")
     launch_fleet(c.id, (("r5.xlarge", 2, "cache"), ("t3.nano", 1, "misc")))
@@ -175,6 +179,7 @@ def test_full_analysis_runs_every_agent(new_platform_customer: NewCustomer) -> N
     assert summary["quality_score"] > 0.9 and summary["throughput_rps"] > 0, summary
 
 
+@pytest.mark.req("REQ-ROLL-02")
 def test_customer_rollback_mid_rollout(new_platform_customer: NewCustomer) -> None:
     c = new_platform_customer("cust-rollback")
     launch_fleet(c.id, (("g5.xlarge", 2, "inference"),))

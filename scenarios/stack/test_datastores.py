@@ -10,6 +10,7 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
+@pytest.mark.req("REQ-STACK-05")
 def test_published_ports_are_default_plus_offset(stack, endpoints):
     status = stack.status()
     offset = stack.config.port_offset

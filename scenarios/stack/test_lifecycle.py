@@ -74,6 +74,7 @@ def cleanup():
         st.down(quiet=True)
 
 
+@pytest.mark.req("REQ-STACK-02")
 def test_port_conflict_is_found_before_compose_starts(tmp_path, cleanup):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -90,6 +91,7 @@ def test_port_conflict_is_found_before_compose_starts(tmp_path, cleanup):
     assert _resources(st.project) == []
 
 
+@pytest.mark.req("REQ-STACK-02")
 def test_port_held_by_another_stack_names_its_container(tmp_path, cleanup):
     first = Stack(_config(OK_FILE, tmp_path))
     cleanup(first)
@@ -103,6 +105,7 @@ def test_port_held_by_another_stack_names_its_container(tmp_path, cleanup):
     assert _resources(second.project) == []
 
 
+@pytest.mark.req("REQ-STACK-03")
 def test_unhealthy_service_fails_up_with_diagnosis_and_leaves_nothing(tmp_path, cleanup):
     st = Stack(_config(NEVER_FILE, tmp_path, ports=[]))
     cleanup(st)
@@ -126,6 +129,7 @@ def test_keep_on_failure_keeps_containers_for_inspection(tmp_path, cleanup):
     assert _resources(st.project) == []
 
 
+@pytest.mark.req("REQ-STACK-03")
 def test_deadline_reports_the_service_still_starting(tmp_path, cleanup):
     st = Stack(_config(OK_FILE, tmp_path, extra_env={"LC_READY_AFTER": "300"}))
     cleanup(st)
@@ -137,6 +141,7 @@ def test_deadline_reports_the_service_still_starting(tmp_path, cleanup):
     assert _resources(st.project) == []
 
 
+@pytest.mark.req("REQ-STACK-04")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_during_up_tears_everything_down(tmp_path, cleanup, signum):
     config = _config(OK_FILE, tmp_path, extra_env={"LC_READY_AFTER": "300"})
@@ -159,6 +164,7 @@ def test_signal_during_up_tears_everything_down(tmp_path, cleanup, signum):
     assert _resources(config.project_name) == [], out
 
 
+@pytest.mark.req("REQ-STACK-04")
 def test_next_up_sweeps_stack_of_a_killed_run(tmp_path, cleanup):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
@@ -177,6 +183,7 @@ def test_next_up_sweeps_stack_of_a_killed_run(tmp_path, cleanup):
     assert any(f"dead owner pid:{dead_pid}:" in line for line in lines), lines
 
 
+@pytest.mark.req("REQ-STACK-01")
 def test_detached_stack_is_reused_not_swept(tmp_path, cleanup):
     st = Stack(_config(OK_FILE, tmp_path))
     cleanup(st)

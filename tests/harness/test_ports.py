@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
@@ -71,3 +72,18 @@ def test_port_conflict_message_names_port_service_holder_and_the_offset_hint():
             "process 42 (postgres -D /data)") in message
     assert "127.0.0.1:6380 (wanted by service 'redis') is held by unknown process" in message
     assert "E2E_PORT_OFFSET=<n>" in message
+
+
+def test_port_with_only_time_wait_connections_counts_as_free():
+    """A stack just removed leaves TIME_WAIT sockets on its ports; they must not block `up`."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as docker-proxy's does
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()  # the side that closes first keeps the TIME_WAIT, on `port`
+    listener.close()
+    client.close()
+    assert port_is_free(port)
