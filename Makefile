@@ -9,6 +9,8 @@ E2E_PORT_OFFSET ?= 1
 export E2E_PORT_OFFSET
 # pytest-xdist workers for the e2e suite (one shared stack)
 E2E_WORKERS ?= 2
+# test-all runs its own stack (platform under coverage) beside any running one
+COVERAGE_PORT_OFFSET ?= 400
 
 .PHONY: help setup docker venv images start-test-env stop-test-env health-check logs \
         test test-unit test-fast test-e2e test-all bench-stack lint clean
@@ -59,10 +61,13 @@ test-e2e: images  ## end-to-end scenarios (reuses a running stack, else starts a
 test-fast: images  ## everything but tests marked slow
 	@$(PYTEST) tests scenarios -m "not slow" -n $(E2E_WORKERS) --no-build $(PYTEST_ARGS)
 
-test-all: images  ## every test, with JUnit XML and HTML reports in artifacts/
-	@mkdir -p artifacts
-	@$(PYTEST) tests scenarios -n $(E2E_WORKERS) --no-build \
-	  --junitxml=artifacts/junit.xml --html=artifacts/report.html --self-contained-html $(PYTEST_ARGS)
+test-all: images  ## every test on a fresh stack whose platform runs under coverage; reports in artifacts/
+	@rm -rf artifacts/coverage && mkdir -p artifacts/coverage
+	@E2E_PROJECT=optiinfra-e2e-coverage E2E_PORT_OFFSET=$(COVERAGE_PORT_OFFSET) \
+	  E2E_COMPOSE_FILE=docker-compose.e2e.yml:compose/coverage.override.yml \
+	  $(PYTEST) tests scenarios -n $(E2E_WORKERS) --no-build \
+	  --junitxml=artifacts/junit.xml --html=artifacts/report.html --self-contained-html $(PYTEST_ARGS); \
+	  status=$$?; $(PY) scripts/platform_coverage.py artifacts/coverage; exit $$status
 
 test: images  ## the README's test command (CI): unit tests, then e2e on a fresh stack, then leftovers check
 	@$(PYTEST) tests -q -p no:randomly

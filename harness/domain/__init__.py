@@ -32,6 +32,7 @@ from ._models import (
     RecommendationPublic,
     Validation,
 )
+from ._snapshots import CustomerSnapshot, StoreClients, snapshot_customer
 from ._spec import (
     AWS_REGION,
     COMPOSE_FILE,
@@ -76,6 +77,7 @@ __all__ = [
     "AsyncPortalClient",
     "CostPublic",
     "Customer",
+    "CustomerSnapshot",
     "Endpoints",
     "Event",
     "EventStream",
@@ -90,6 +92,7 @@ __all__ = [
     "PoolSpec",
     "PortalClient",
     "RecommendationPublic",
+    "StoreClients",
     "Validation",
     "assert_cost_reduced",
     "assert_latency_improved",
@@ -107,6 +110,7 @@ __all__ = [
     "postgres_connect",
     "qdrant_connect",
     "redis_connect",
+    "snapshot_customer",
     "stack_config",
     "steps_table",
     "terminate_customer_instances",
