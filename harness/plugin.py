@@ -59,6 +59,7 @@ MARKERS = {
 }
 _SESSION_ID = "E2E_SESSION_ID"
 _SESSION_PID = "E2E_SESSION_PID"
+_OUTERMOST = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -74,7 +75,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
         # Workers inherit the environment: one session id and owner pid for all of them.
-        # setdefault: an in-process run (pytester) must not take over the outer session's.
+        # A session nested in another (pytester) finds them set: it must neither take them
+        # over nor tear down the outer session's stack when it finishes.
+        config.stash[_OUTERMOST] = _SESSION_ID not in os.environ
         os.environ.setdefault(_SESSION_ID, uuid.uuid4().hex[:12])
         os.environ.setdefault(_SESSION_PID, str(os.getpid()))
         install_sigterm_as_interrupt()
@@ -109,7 +112,8 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    if hasattr(config, "workerinput") or config.getoption("keep_stack"):
+    if (hasattr(config, "workerinput") or not config.stash.get(_OUTERMOST, False)
+            or config.getoption("keep_stack")):
         return
     st = Stack(stack_config())
     owner_file = _owner_file(st)
