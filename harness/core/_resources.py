@@ -17,6 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from python_on_whales.exceptions import (
+    DockerException,
+    NoSuchContainer,
+    NoSuchNetwork,
+    NoSuchVolume,
+)
+
 LABEL_HARNESS = "com.optiinfra.e2e.harness"
 LABEL_RUN = "com.optiinfra.e2e.run"
 LABEL_OWNER = "com.optiinfra.e2e.owner"
@@ -82,19 +89,34 @@ def remove_project_resources(docker: Any, project: str) -> int:
     """Force-remove every container, network and volume of ``project``; return the count."""
     label = [("label", f"{LABEL_PROJECT}={project}")]
     containers = docker.container.list(all=True, filters=label)
-    if containers:
-        docker.container.remove(containers, force=True, volumes=True)
+    _remove(lambda items: docker.container.remove(items, force=True, volumes=True), containers)
     networks = docker.network.list(filters=label)
-    if networks:
-        docker.network.remove(networks)
+    _remove(docker.network.remove, networks)
     volumes = docker.volume.list(filters=label)
-    if volumes:
-        docker.volume.remove(volumes)
+    _remove(docker.volume.remove, volumes)
     return len(containers) + len(networks) + len(volumes)
 
 
+def _remove(remove: Callable[[list[Any]], Any], items: list[Any]) -> None:
+    """Remove all at once; if that fails, one by one, skipping those already gone."""
+    if not items:
+        return
+    try:
+        remove(items)
+    except DockerException:
+        for item in items:
+            try:
+                remove([item])
+            except (NoSuchContainer, NoSuchNetwork, NoSuchVolume):
+                continue
+
+
 def _labels(resource: Any) -> dict[str, str]:
-    labels = getattr(resource, "labels", None)
-    if labels is None and getattr(resource, "config", None) is not None:
-        labels = resource.config.labels
+    """Labels of a listed resource; {} when it vanished since the listing (a concurrent down)."""
+    try:
+        labels = getattr(resource, "labels", None)
+        if labels is None and getattr(resource, "config", None) is not None:
+            labels = resource.config.labels
+    except DockerException:
+        return {}
     return dict(labels or {})

@@ -90,8 +90,13 @@ class Stack:
         deps = self.services()
         by_service: dict[str, ServiceStatus] = {}
         for container in containers:
-            name = container.config.labels.get("com.docker.compose.service", container.name)
-            by_service[name] = ServiceStatus.from_container(name, container, deps.get(name, []))
+            try:
+                name = container.config.labels.get("com.docker.compose.service", container.name)
+                by_service[name] = ServiceStatus.from_container(name, container,
+                                                                deps.get(name, []))
+            except DockerException:
+                continue  # removed since it was listed: it is missing, as below
+
         return StackStatus(project=self.project, services=[
             by_service.get(name) or ServiceStatus(name=name, depends_on=deps[name])
             for name in sorted(deps)
@@ -336,7 +341,10 @@ class Stack:
 def _labels_of(containers: list[Any]) -> tuple[str, str] | None:
     """(run id, owner) from the first container that carries both labels."""
     for c in containers:
-        labels = c.config.labels or {}
+        try:
+            labels = c.config.labels or {}
+        except DockerException:
+            continue
         if res.LABEL_RUN in labels and res.LABEL_OWNER in labels:
             return labels[res.LABEL_RUN], labels[res.LABEL_OWNER]
     return None

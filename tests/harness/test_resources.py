@@ -107,3 +107,20 @@ def test_remove_project_resources_of_an_empty_project_removes_nothing(docker):
     assert docker.called("container.remove") == []
     assert docker.called("network.remove") == []
     assert docker.called("volume.remove") == []
+
+
+class _Vanished:
+    """A container listed a moment ago and removed since (a concurrent `down`)."""
+
+    name = "gone-db-1"
+
+    @property
+    def config(self):
+        from python_on_whales.exceptions import NoSuchContainer
+
+        raise NoSuchContainer(["docker", "container", "inspect", "x"], 1, b"", b"No such container")
+
+
+def test_a_container_removed_between_list_and_inspect_is_skipped(docker):
+    docker.containers.append(_Vanished())
+    assert orphaned_projects(docker) == {"dead": OTHER_BOOT, "netonly": OTHER_BOOT}
