@@ -182,18 +182,20 @@ def filter_pairs(filters: Any) -> list[tuple[str, str]]:
 
 def _match(resources: list[Any], filters: Any) -> list[Any]:
     """docker's ``--filter label=k[=v]`` and ``--filter publish=<host port>``."""
-    found = list(resources)
+    # The engine filters before listing: a resource removed since then is still listed.
+    found = [r for r in resources if getattr(r, "listed_anyway", False)]
+    resources = [r for r in resources if not getattr(r, "listed_anyway", False)]
     for key, value in filter_pairs(filters):
         if key == "label":
             k, _, v = value.partition("=")
-            found = [r for r in found if k in _labels(r) and (not v or _labels(r)[k] == v)]
+            resources = [r for r in resources if k in _labels(r)
+                         and (not v or _labels(r)[k] == v)]
         elif key == "publish":
-            found = [r for r in found if any(b["HostPort"] == value
-                                             for bs in r.network_settings.ports.values()
-                                             for b in bs)]
+            resources = [r for r in resources if any(
+                b["HostPort"] == value for bs in r.network_settings.ports.values() for b in bs)]
         else:
             raise NotImplementedError(f"FakeDocker does not know the filter {key!r}")
-    return found
+    return found + resources
 
 
 def _is_project_listing(filters: Any) -> bool:

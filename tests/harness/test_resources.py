@@ -113,6 +113,7 @@ class _Vanished:
     """A container listed a moment ago and removed since (a concurrent `down`)."""
 
     name = "gone-db-1"
+    listed_anyway = True
 
     @property
     def config(self):
