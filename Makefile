@@ -56,22 +56,23 @@ test-unit: venv  ## fast tests, no Docker
 	@$(PYTEST) tests -q -p no:randomly
 
 test-e2e: images  ## end-to-end scenarios (reuses a running stack, else starts and removes one)
-	@$(PYTEST) scenarios -m e2e -n $(E2E_WORKERS) --no-build $(PYTEST_ARGS)
+	@bash scripts/run-e2e.sh $(PYTEST_ARGS)
 
 test-fast: images  ## everything but tests marked slow
-	@$(PYTEST) tests scenarios -m "not slow" -n $(E2E_WORKERS) --no-build $(PYTEST_ARGS)
+	@$(PYTEST) tests -q -p no:randomly
+	@E2E_MARK="not slow" bash scripts/run-e2e.sh $(PYTEST_ARGS)
 
 test-all: images  ## every test on a fresh stack whose platform runs under coverage; reports in artifacts/
 	@rm -rf artifacts/coverage && mkdir -p artifacts/coverage
 	@E2E_PROJECT=optiinfra-e2e-coverage E2E_PORT_OFFSET=$(COVERAGE_PORT_OFFSET) \
 	  E2E_COMPOSE_FILE=docker-compose.e2e.yml:compose/coverage.override.yml \
-	  $(PYTEST) tests scenarios -n $(E2E_WORKERS) --no-build \
+	  $(PYTEST) tests scenarios -m "not serial" -n $(E2E_WORKERS) --no-build \
 	  --junitxml=artifacts/junit.xml --html=artifacts/report.html --self-contained-html $(PYTEST_ARGS); \
 	  status=$$?; $(PY) scripts/platform_coverage.py artifacts/coverage; exit $$status
 
 test: images  ## the README's test command (CI): unit tests, then e2e on a fresh stack, then leftovers check
 	@$(PYTEST) tests -q -p no:randomly
-	@$(PYTEST) scenarios -n $(E2E_WORKERS) --no-build $(PYTEST_ARGS)
+	@bash scripts/run-e2e.sh $(PYTEST_ARGS)
 	@bash scripts/check-leftovers.sh
 
 bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory

@@ -56,6 +56,7 @@ MARKERS = {
     "performance": "measures speed or load",
     "security": "checks authentication, isolation or secret handling",
     "requires_aws": "needs the AWS simulator",
+    "serial": "disturbs the shared stack (restarts a service): run alone, not under xdist",
 }
 _SESSION_ID = "E2E_SESSION_ID"
 _SESSION_PID = "E2E_SESSION_PID"
