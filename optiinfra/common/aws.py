@@ -12,6 +12,9 @@ from .domain import Instance
 CUSTOMER_TAG = "optiinfra:customer"
 POOL_TAG = "optiinfra:pool"
 OPTIMIZATION_TAG = "optiinfra:optimization"
+# Instances added by a scale-out: capacity, not demand (the workload sizes demand without them).
+ROLE_TAG = "optiinfra:role"
+SCALE_OUT_ROLE = "scale_out"
 LIVE_STATES = ["pending", "running"]
 
 
@@ -58,6 +61,17 @@ class Ec2:
             InstanceType=instance_type,
             InstanceMarketOptions={"MarketType": "spot",
                                    "SpotOptions": {"SpotInstanceType": "one-time"}},
+            TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])
+        return [i["InstanceId"] for i in resp["Instances"]]
+
+    def launch_scale_out(self, region: str, customer_id: str, optimization_id: str,
+                         instance_type: str, pool: str, image_id: str, count: int) -> list[str]:
+        tags = [{"Key": CUSTOMER_TAG, "Value": customer_id}, {"Key": POOL_TAG, "Value": pool},
+                {"Key": OPTIMIZATION_TAG, "Value": optimization_id},
+                {"Key": ROLE_TAG, "Value": SCALE_OUT_ROLE}]
+        resp = self.client(region).run_instances(
+            ImageId=image_id or "ami-12345678", MinCount=count, MaxCount=count,
+            InstanceType=instance_type,
             TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])
         return [i["InstanceId"] for i in resp["Instances"]]
 

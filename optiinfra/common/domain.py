@@ -19,6 +19,15 @@ class IllegalTransition(DomainError):
         self.entity, self.current, self.target = entity, current, target
 
 
+class Superseded(IllegalTransition):
+    """Approving a proposal that lost a conflict (or conflicts with a running change)."""
+
+    def __init__(self, rec_id: str, reason: str) -> None:
+        DomainError.__init__(self, f"recommendation {rec_id} cannot be approved: {reason}")
+        self.entity, self.current, self.target = "recommendation", "superseded", "approved"
+        self.reason = reason
+
+
 class UnknownInstanceType(DomainError):
     def __init__(self, region: str, instance_type: str) -> None:
         super().__init__(f"no price for {instance_type} in {region}")
@@ -44,8 +53,9 @@ class StateMachine:
 
 ANALYSIS = StateMachine("analysis", {"pending": {"running", "completed", "failed"},
                                      "running": {"completed", "failed"}})
-RECOMMENDATION = StateMachine("recommendation", {"pending": {"validated", "rejected"},
-                                                 "validated": {"approved", "rejected"}})
+RECOMMENDATION = StateMachine("recommendation", {
+    "pending": {"validated", "rejected", "superseded"},
+    "validated": {"approved", "rejected", "superseded"}})
 OPTIMIZATION = StateMachine("optimization", {
     "pending": {"running", "rolled_back", "failed"},
     "running": {"completed", "rolled_back", "failed"},
@@ -56,8 +66,10 @@ STEP = StateMachine("step", {"pending": {"running", "skipped"},
 ANALYSIS_KINDS = ("cost", "performance", "resource", "application", "full")
 AGENTS = ("cost", "performance", "resource", "application")
 # Agents whose approval a recommendation kind needs before a customer may approve it.
+# The cost agent re-prices its own proposal against the live fleet: the fleet may have
+# changed between the analysis and the validation.
 REQUIRED_VALIDATORS: dict[str, tuple[str, ...]] = {
-    "spot_migration": ("performance", "application", "resource"),
+    "spot_migration": ("cost", "performance", "application", "resource"),
 }
 # Agents that gate every traffic step of a rollout.
 STEP_VALIDATORS = ("performance", "application")
@@ -69,6 +81,36 @@ def agents_for_analysis(kind: str) -> tuple[str, ...]:
     if kind not in AGENTS:
         raise DomainError(f"unknown analysis kind {kind!r}")
     return (kind,)
+
+
+def proposal_key(kind: str, details: dict) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """What a proposal changes: its kind, pools and candidate instances."""
+    return (kind, tuple(sorted(details.get("pools", []))),
+            tuple(sorted(c["instance_id"] for c in details.get("candidates", []))))
+
+
+def conflicting_pools(a: dict, b: dict) -> list[str]:
+    """The pools two proposals would both change (their ``details``): a conflict when any."""
+    return sorted(set(a.get("pools", [])) & set(b.get("pools", [])))
+
+
+def supersede_reason(winner_kind: str, winner_id: str, pools: list[str]) -> str:
+    """Policy: the first proposal the customer approves wins; every other open proposal that
+    changes one of its pools is superseded (it was computed for a fleet about to change)."""
+    return (f"superseded by {winner_kind} {winner_id}, approved first: both change pool(s) "
+            f"{', '.join(pools)}")
+
+
+def merge_findings(results: dict[str, dict], agents: tuple[str, ...] | list[str]
+                   ) -> list[dict]:
+    """One list of every agent's findings, in the analysis's agent order, each tagged with
+    its agent. An agent that has not reported (or failed) contributes nothing."""
+    merged: list[dict] = []
+    for agent in agents:
+        summary = results.get(agent) or {}
+        for finding in summary.get("findings", []) if isinstance(summary, dict) else []:
+            merged.append({**finding, "agent": agent})
+    return merged
 
 
 def recommendation_outcome(required: tuple[str, ...], verdicts: dict[str, str]) -> str:
@@ -97,7 +139,27 @@ ROLLOUT_PLAN: tuple[RolloutStep, ...] = (
     RolloutStep("validate_100", "validate", 100),
     RolloutStep("terminate_on_demand", "terminate", 100),
 )
+# A scale-out adds on-demand instances to a hot pool (no traffic shift: the pool's demand
+# spreads over its instances), then checks the latency it promised.
+SCALE_OUT_PLAN: tuple[RolloutStep, ...] = (
+    RolloutStep("scale_out_instances", "scale_out", 100),
+    RolloutStep("validate_latency", "validate_latency", 100),
+)
+# A consolidation terminates the pool's surplus on-demand instances.
+CONSOLIDATION_PLAN: tuple[RolloutStep, ...] = (
+    RolloutStep("consolidate_instances", "consolidate", 100),
+)
+# Only AWS is simulated: approving a cross-cloud move yields its plan, nothing is executed.
+CROSS_CLOUD_PLAN: tuple[RolloutStep, ...] = (RolloutStep("migration_plan", "plan", 0),)
+PLANS: dict[str, tuple[RolloutStep, ...]] = {"spot_migration": ROLLOUT_PLAN,
+                                              "scale_out": SCALE_OUT_PLAN,
+                                              "consolidation": CONSOLIDATION_PLAN,
+                                              "cross_cloud_migration": CROSS_CLOUD_PLAN}
 ROLLBACK_STEP = "rollback"
+
+
+def rollout_plan(kind: str) -> tuple[RolloutStep, ...]:
+    return PLANS.get(kind, ROLLOUT_PLAN)
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,24 @@ def latency_step(stats: PoolStats, baseline_p95_ms: float, pct: int) -> Verdict:
     if err > MAX_ERROR_RATE:
         return reject(f"error rate {err} over {MAX_ERROR_RATE} at {pct}% traffic", **data)
     return approve(f"p95 {p95} ms, error rate {err} at {pct}% traffic", **data)
+
+
+MAX_SAVINGS_DRIFT = 0.10
+
+
+def savings_still_hold(estimated: float, repriced: float, missing: list[str]) -> Verdict:
+    """Cost: re-priced against the live fleet, the proposal still saves what it promised."""
+    data = {"estimated_monthly_savings": round(estimated, 2),
+            "repriced_monthly_savings": round(repriced, 2), "missing_instances": missing}
+    if missing:
+        return reject(f"{len(missing)} candidate instance(s) no longer running on-demand: "
+                      f"{missing[:3]}", **data)
+    if estimated <= 0 or repriced <= 0:
+        return reject(f"no savings left: ${repriced:,.2f}/month re-priced", **data)
+    drift = abs(repriced - estimated) / estimated
+    data["drift"] = round(drift, 4)
+    if drift > MAX_SAVINGS_DRIFT:
+        return reject(f"re-priced savings ${repriced:,.2f}/month differ {drift:.1%} from the "
+                      f"estimate ${estimated:,.2f} (limit {MAX_SAVINGS_DRIFT:.0%})", **data)
+    return approve(f"re-priced savings ${repriced:,.2f}/month (estimate ${estimated:,.2f}, "
+                   f"drift {drift:.1%})", **data)

@@ -14,6 +14,7 @@ from datetime import datetime
 from clickhouse_driver import Client
 
 from .gates import PoolStats
+from .scaling import PoolShape
 
 TABLE = "workload_metrics"
 DDL = f"""
@@ -97,13 +98,19 @@ class Metrics:
         return {r[0]: PoolStats(r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
     def pool_stats(self, customer_id: str, window_s: int,
-                   variant: str | None = None) -> dict[str, PoolStats]:
-        """Per pool over the last ``window_s`` seconds, for samples carrying traffic."""
+                   variant: str | None = None, current_size: bool = False
+                   ) -> dict[str, PoolStats]:
+        """Per pool over the last ``window_s`` seconds, for samples carrying traffic.
+        ``current_size``: only samples taken at each pool's latest instance count (a pool
+        that was just resized is judged at its new size)."""
         where = "customer_id = %(c)s AND ts >= now() - %(w)s AND throughput_rps > 0"
         params: dict = {"c": customer_id, "w": int(window_s)}
         if variant:
             where += " AND variant = %(v)s"
             params["v"] = variant
+        if current_size:
+            where += (f" AND (pool, instances) IN (SELECT pool, argMax(instances, ts) FROM "
+                      f"{TABLE} WHERE {where} GROUP BY pool)")
         return self._stats(where, params, True)
 
     def fleet_stats(self, customer_id: str, window_s: int) -> PoolStats:
@@ -118,6 +125,25 @@ class Metrics:
                  "AND variant = 'spot' AND throughput_rps > 0")
         return self._stats(where, {"c": customer_id, "o": optimization_id,
                                    "p": int(traffic_pct)}, True)
+
+    def pool_shapes(self, customer_id: str, window_s: int) -> list[PoolShape]:
+        """Per pool (on-demand variant): instance type and count now, load and p95 over the
+        window."""
+        rows = self.client.execute(
+            f"SELECT pool, argMax(instance_type, ts), argMax(instances, ts), avg(utilization), "
+            f"avg(latency_p95_ms), count() FROM {TABLE} WHERE customer_id = %(c)s AND "
+            f"ts >= now() - %(w)s AND variant = 'on_demand' AND throughput_rps > 0 "
+            f"GROUP BY pool ORDER BY pool", {"c": customer_id, "w": int(window_s)})
+        return [PoolShape(r[0], r[1], int(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    def pool_latency_at_size(self, customer_id: str, pool: str, instances: int,
+                             window_s: int) -> PoolStats:
+        """The pool's samples once it runs with ``instances`` on-demand instances."""
+        where = ("customer_id = %(c)s AND pool = %(p)s AND instances = %(n)s AND "
+                 "variant = 'on_demand' AND ts >= now() - %(w)s AND throughput_rps > 0")
+        got = self._stats(where, {"c": customer_id, "p": pool, "n": int(instances),
+                                  "w": int(window_s)}, True)
+        return got.get(pool, PoolStats(0))
 
     def summary(self, customer_id: str, window_s: int) -> dict:
         rows = self.client.execute(

@@ -61,9 +61,41 @@ class CostsPublic(BaseModel):
     catalogue: dict[str, str]
 
 
+class SavingsLine(BaseModel):
+    id: str
+    recommendation_id: str
+    kind: str
+    status: str
+    predicted_monthly_savings: float
+    actual_monthly_savings: float | None
+    cost_before: float | None
+    cost_after: float | None
+    finished_at: datetime | None
+
+
+class SavingsReportPublic(BaseModel):
+    """Completed optimizations' promised vs realised monthly savings, and the bill now."""
+
+    currency: str
+    region: str
+    optimizations: list[SavingsLine]
+    counts: dict[str, int]
+    by_kind: dict[str, dict[str, float]]
+    predicted_monthly_savings: float
+    realised_monthly_savings: float
+    prediction_error: float | None
+    baseline_monthly_cost: float | None
+    current_monthly_cost: float
+    monthly_cost_change: float | None
+
+
 class AnalysisCreate(Strict):
     kind: Literal["cost", "performance", "resource", "application", "full"]
     region: str = Field("us-east-1", pattern=REGION_PATTERN)
+    # Clouds the cost agent may propose moving to; only AWS is executed, other clouds yield
+    # a migration plan.
+    clouds: list[Literal["aws", "gcp", "azure"]] = Field(default_factory=lambda: ["aws"],
+                                                         max_length=3)
 
 
 class AnalysisAccepted(BaseModel):
@@ -80,6 +112,8 @@ class AnalysisPublic(BaseModel):
     results: dict[str, Any]
     error: str | None
     recommendation_ids: list[str]
+    # Every agent's findings merged, in the analysis's agent order, each with its "agent".
+    findings: list[dict[str, Any]] = []
     created_at: datetime
     updated_at: datetime
 
@@ -106,6 +140,9 @@ class RecommendationPublic(BaseModel):
     similar_patterns: list[dict[str, Any]]
     reason: str | None
     optimization_id: str | None
+    # Other open proposals that change one of this one's pools: approving one supersedes
+    # the others (see docs/api.md, conflicts).
+    conflicts_with: list[str] = []
     created_at: datetime
     updated_at: datetime
 
@@ -212,6 +249,8 @@ class FaultCreate(Strict):
     quality_drop: float = Field(0.0, ge=0, le=1)
     added_latency_ms: float = Field(0.0, ge=0, le=60_000)
     error_rate: float = Field(0.0, ge=0, le=1)
+    # A demand surge: the pool receives this multiple of the traffic it was sized for.
+    demand_multiplier: float = Field(1.0, ge=0.1, le=10)
     duration_s: float | None = Field(None, gt=0, le=86_400)
 
 

@@ -33,6 +33,8 @@ class Catalogue:
         self.source: str = data["source"]
         self.as_of: str = data["as_of"]
         self.currency: str = data.get("currency", "USD")
+        self.cross_cloud_data: dict | None = data.get("cross_cloud")
+        self.raw = data
         self._prices = {
             region: {t: Price(p["on_demand"], p["spot"], p.get("interruption", ">20%"))
                      for t, p in types.items()}

@@ -29,7 +29,10 @@ from ..common.models import (
     RecommendationPublic,
     RecommendationsPublic,
     RollbackAccepted,
+    SavingsReportPublic,
 )
+from ..common.pricing import Catalogue
+from ..common.reports import savings_report
 from . import store
 
 
@@ -75,9 +78,28 @@ async def costs(cid: Customer, request: Request,
                        by_lifecycle=inv["by_lifecycle"], catalogue=inv["catalogue"])
 
 
+@router.get("/catalogue")
+async def catalogue() -> dict:
+    """The price catalogue every figure is computed from, with its sources and dates."""
+    return Catalogue.load().raw
+
+
+@router.get("/reports/savings", response_model=SavingsReportPublic)
+async def savings(cid: Customer, request: Request,
+                  region: Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+                  = "us-east-1") -> dict:
+    svc = services(request)
+    inv = await svc.dispatcher.call("cost", "discover", cid, {"region": region},
+                                    svc.settings.rpc_timeout_s)
+    async with svc.db.tx() as conn:
+        rows = await store.savings_rows(conn, cid)
+    return {**savings_report(rows, inv["monthly_cost"], inv["currency"]), "region": region}
+
+
 @router.post("/analyses", status_code=202, response_model=AnalysisAccepted)
 async def create_analysis(body: AnalysisCreate, cid: Customer, request: Request) -> dict:
-    aid = await services(request).workflow.create_analysis(cid, body.kind, body.region)
+    aid = await services(request).workflow.create_analysis(cid, body.kind, body.region,
+                                                           body.clouds)
     return {"id": aid, "status": "pending"}
 
 

@@ -18,7 +18,7 @@ import redis.asyncio as aredis
 from psycopg.types.json import Jsonb
 
 from ..common.db import Database
-from ..common.domain import OPTIMIZATION, ROLLBACK_STEP, ROLLOUT_PLAN, STEP_VALIDATORS
+from ..common.domain import OPTIMIZATION, PLANS, ROLLBACK_STEP, STEP_VALIDATORS
 from ..common.learning import FEATURE_NAMES
 from ..common.messages import TRAFFIC_KEY
 from ..common.patterns import PatternStore
@@ -27,7 +27,7 @@ from . import store
 from .dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
-PLAN = {s.name: s for s in ROLLOUT_PLAN}
+PLAN = {s.name: s for plan in PLANS.values() for s in plan}
 MAX_ATTEMPTS = 20
 
 
@@ -177,6 +177,35 @@ class Rollouts:
             return {"spot_pct": pct}
         if action == "validate":
             return await self._validate(ctx, pct)
+        if action == "scale_out":
+            d = ctx["rec"]["details"]
+            got = await self._call("cost", "scale_out", ctx, {
+                "optimization_id": opt_id, "region": ctx["region"], "pool": d["pool"],
+                "instance_type": d["instance_type"], "add": d["add"]}, step["name"])
+            return {"instance_ids": got["instance_ids"]}
+        if action == "plan":
+            d = ctx["rec"]["details"]
+            return {"executed": False, "plan": {
+                "moves": [d["move"]], "expected_monthly_cost_change": -d["move"][
+                    "net_monthly_savings"],
+                "one_time_cost": d["move"]["migration_one_time"],
+                "note": "only AWS is simulated: this is a plan; nothing was moved"}}
+        if action == "consolidate":
+            d = ctx["rec"]["details"]
+            got = await self._call("cost", "consolidate", ctx, {
+                "region": ctx["region"], "pool": d["pool"], "remove": d["remove"]},
+                step["name"])
+            return {"terminated": got["terminated"]}
+        if action == "validate_latency":
+            d = ctx["rec"]["details"]
+            res = await self._call("performance", "validate_latency", ctx, {
+                "pool": d["pool"], "instances": d["instances"] + d["add"],
+                "baseline_p95_ms": d["baseline_p95_ms"],
+                "predicted_p95_ms": d["predicted_p95_ms"]}, step["name"],
+                self.settings.validation_timeout_s)
+            if res["verdict"] != "approve":
+                raise StepFailed(f"performance: {res['reason']}")
+            return {"performance": res}
         if action == "terminate":
             ids = [c["instance_id"] for c in ctx["candidates"]]
             got = await self._call("cost", "terminate", ctx, {
@@ -326,7 +355,9 @@ class Rollouts:
             cur = await conn.execute("SELECT details, kind FROM recommendations WHERE id = %s",
                                      (opt["recommendation_id"],))
             rec = await cur.fetchone()
-        vector = rec["details"]["feature_vector"]
+        vector = rec["details"].get("feature_vector")
+        if vector is None:  # kinds without a fleet fingerprint are not learnt from (yet)
+            return None
         payload = {
             "customer_id": opt["customer_id"], "optimization_id": opt["id"],
             "recommendation_id": opt["recommendation_id"], "kind": rec["kind"],

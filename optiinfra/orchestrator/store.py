@@ -11,6 +11,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from ..common.domain import conflicting_pools, merge_findings
 from ..common.messages import EVENT_STREAM, Event, Task, task_stream
 from ..common.models import (
     AnalysisPublic,
@@ -79,7 +80,8 @@ async def analysis(conn: AsyncConnection, customer_id: str, aid: str) -> Analysi
     recs = [r["id"] for r in await cur.fetchall()]
     return AnalysisPublic(**{k: row[k] for k in ("id", "kind", "region", "status", "agents",
                                                   "results", "error", "created_at",
-                                                  "updated_at")}, recommendation_ids=recs)
+                                                  "updated_at")}, recommendation_ids=recs,
+                          findings=merge_findings(row["results"], row["agents"]))
 
 
 def _recommendation(row: dict, validations: list[dict]) -> RecommendationPublic:
@@ -117,7 +119,17 @@ async def recommendations(conn: AsyncConnection, customer_id: str, status: str |
     by_rec: dict[str, list[dict]] = {}
     for v in await cur.fetchall():
         by_rec.setdefault(v.pop("recommendation_id"), []).append(v)
-    return [_recommendation(r, by_rec.get(r["id"], [])) for r in rows]
+    cur = await conn.execute("SELECT id, details FROM recommendations WHERE customer_id = %s "
+                             "AND status IN ('pending', 'validated')", (customer_id,))
+    open_recs = await cur.fetchall()
+    out = []
+    for r in rows:
+        rec = _recommendation(r, by_rec.get(r["id"], []))
+        if r["status"] in ("pending", "validated"):
+            rec.conflicts_with = sorted(o["id"] for o in open_recs if o["id"] != r["id"]
+                                        and conflicting_pools(r["details"], o["details"]))
+        out.append(rec)
+    return out
 
 
 async def recommendation(conn: AsyncConnection, customer_id: str,
@@ -163,6 +175,14 @@ async def optimizations(conn: AsyncConnection, customer_id: str | None,
         reason=r["reason"], rollback_requested=r["rollback_requested"],
         pattern_id=r["pattern_id"], created_at=r["created_at"], started_at=r["started_at"],
         finished_at=r["finished_at"]) for r in rows]
+
+
+async def savings_rows(conn: AsyncConnection, customer_id: str) -> list[dict]:
+    cur = await conn.execute(
+        "SELECT o.*, r.kind FROM optimizations o JOIN recommendations r ON "
+        "r.id = o.recommendation_id WHERE o.customer_id = %s ORDER BY o.created_at",
+        (customer_id,))
+    return list(await cur.fetchall())
 
 
 async def optimization(conn: AsyncConnection, customer_id: str | None,

@@ -17,10 +17,14 @@ from ..common.domain import (
     OPTIMIZATION,
     RECOMMENDATION,
     REQUIRED_VALIDATORS,
-    ROLLOUT_PLAN,
     IllegalTransition,
+    Superseded,
     agents_for_analysis,
+    conflicting_pools,
+    proposal_key,
     recommendation_outcome,
+    rollout_plan,
+    supersede_reason,
 )
 from ..common.messages import Result, Task, new_id
 from . import store
@@ -37,7 +41,8 @@ class Workflow:
         self._kick.set()  # type: ignore[attr-defined]
 
     # ---- commands -------------------------------------------------------------------------
-    async def create_analysis(self, customer_id: str, kind: str, region: str) -> str:
+    async def create_analysis(self, customer_id: str, kind: str, region: str,
+                              clouds: list[str] | None = None) -> str:
         aid, agents = new_id(), agents_for_analysis(kind)
         async with self.db.tx() as conn:
             await conn.execute(
@@ -49,7 +54,8 @@ class Workflow:
             for agent in agents:
                 await store.enqueue(conn, Task(id=f"analysis:{aid}:{agent}", type="analyze",
                                                agent=agent, customer_id=customer_id,
-                                               payload={"analysis_id": aid, "region": region}))
+                                               payload={"analysis_id": aid, "region": region,
+                                                        "clouds": clouds or ["aws"]}))
             await store.emit(conn, "analysis.created", customer_id, aid, kind=kind,
                              status="pending")
         self.kick()
@@ -58,16 +64,37 @@ class Workflow:
     async def approve(self, customer_id: str, rec_id: str) -> str:
         opt_id = new_id()
         async with self.db.tx() as conn:
+            # Approvals of one customer are serialised: of two conflicting proposals
+            # approved at once, the second finds itself superseded (409).
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (customer_id,))
             rec = await store.one(conn, "SELECT * FROM recommendations WHERE id = %s AND "
                                   "customer_id = %s FOR UPDATE", (rec_id, customer_id),
                                   "recommendation", rec_id)
+            if rec["status"] == "superseded":
+                raise Superseded(rec_id, rec["reason"])
             RECOMMENDATION.check(rec["status"], "approved")
+            cur = await conn.execute(
+                "SELECT r.id, r.kind, r.details FROM optimizations o JOIN recommendations r "
+                "ON r.id = o.recommendation_id WHERE o.customer_id = %s AND o.status IN "
+                "('pending', 'running')", (customer_id,))
+            for busy in await cur.fetchall():
+                if pools := conflicting_pools(rec["details"], busy["details"]):
+                    raise Superseded(rec_id, f"{busy['kind']} {busy['id']} is being "
+                                     f"executed on pool(s) {', '.join(pools)}")
             await self._set_rec(conn, rec, "approved", "approved by customer")
+            cur = await conn.execute(
+                "SELECT * FROM recommendations WHERE customer_id = %s AND id <> %s AND status "
+                "IN ('pending', 'validated') ORDER BY created_at FOR UPDATE",
+                (customer_id, rec_id))
+            for other in await cur.fetchall():
+                if pools := conflicting_pools(rec["details"], other["details"]):
+                    await self._set_rec(conn, other, "superseded",
+                                        supersede_reason(rec["kind"], rec_id, pools))
             await conn.execute(
                 "INSERT INTO optimizations (id, customer_id, recommendation_id, status, "
                 "predicted_monthly_savings) VALUES (%s, %s, %s, 'pending', %s)",
                 (opt_id, customer_id, rec_id, rec["estimated_monthly_savings"]))
-            for seq, step in enumerate(ROLLOUT_PLAN):
+            for seq, step in enumerate(rollout_plan(rec["kind"])):
                 await conn.execute(
                     "INSERT INTO optimization_steps (optimization_id, seq, name, status, "
                     "traffic_pct) VALUES (%s, %s, %s, 'pending', %s)",
@@ -130,6 +157,11 @@ class Workflow:
             new_recs = []
             for rec in result.payload.get("recommendations", []) if result.ok else []:
                 new_recs.append(await self._create_recommendation(conn, a, rec))
+            # The hand-off: this agent's part is in (findings merged on read, see store).
+            await store.emit(conn, "analysis.agent_reported", a["customer_id"], aid,
+                             agent=agent, ok=result.ok, recommendation_ids=new_recs,
+                             findings=len(results[agent].get("findings", []))
+                             if result.ok else 0)
             status, error = a["status"], a["error"]
             if not result.ok:
                 status, error = "failed", f"{agent}: {result.error}"
@@ -149,6 +181,25 @@ class Workflow:
     async def _create_recommendation(self, conn: AsyncConnection, analysis: dict,
                                      rec: dict) -> str:
         rid, cid = new_id(), analysis["customer_id"]
+        # No duplicate proposals: one open proposal per kind and pools (a full analysis after
+        # a cost one refers to the open one), and a proposal identical to an earlier one
+        # (same instances) is not repeated after it was rejected: nothing changed since. The
+        # lock serialises the check across concurrent results of one customer.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (cid,))
+        key = proposal_key(rec["kind"], rec["details"])
+        cur = await conn.execute(
+            "SELECT id, status, details FROM recommendations WHERE customer_id = %s AND "
+            "kind = %s AND status IN ('pending', 'validated', 'rejected') ORDER BY created_at",
+            (cid, rec["kind"]))
+        for row in await cur.fetchall():
+            other = proposal_key(rec["kind"], row["details"])
+            same = other == key if row["status"] == "rejected" and key[2] else \
+                other[:2] == key[:2] and row["status"] != "rejected"
+            if same:
+                await store.audit(conn, cid, "analysis", analysis["id"], "deduplicated", None,
+                                  None, {"kind": rec["kind"], "recommendation_id": row["id"],
+                                         "status": row["status"]})
+                return row["id"]
         required = REQUIRED_VALIDATORS.get(rec["kind"], ("performance", "application"))
         await conn.execute(
             "INSERT INTO recommendations (id, customer_id, analysis_id, kind, status, "
@@ -165,7 +216,9 @@ class Workflow:
                          estimated_monthly_savings=rec["estimated_monthly_savings"])
         payload = {"recommendation_id": rid, "kind": rec["kind"],
                    "pools": rec["details"].get("pools", []), "risk": rec["risk"],
-                   "region": rec["details"].get("region"), "threshold": self.quality_threshold}
+                   "region": rec["details"].get("region"), "threshold": self.quality_threshold,
+                   "candidates": rec["details"].get("candidates", []),
+                   "estimated_monthly_savings": rec["estimated_monthly_savings"]}
         for agent in required:
             await store.enqueue(conn, Task(id=f"validate:{rid}:{agent}",
                                            type="validate_recommendation", agent=agent,

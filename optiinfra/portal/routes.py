@@ -31,6 +31,7 @@ from ..common.models import (
     RecommendationPublic,
     RecommendationsPublic,
     RollbackAccepted,
+    SavingsReportPublic,
 )
 
 bearer = HTTPBearer(auto_error=False, description="the customer's api_token")
@@ -168,6 +169,19 @@ async def get_optimization(opt_id: str, cid: Customer, request: Request) -> Resp
 async def rollback(opt_id: str, cid: Customer, request: Request,
                    body: DecisionRequest | None = None) -> Response:
     return await forward(request, cid, "POST", f"/optimizations/{opt_id}/rollback", dump(body))
+
+
+@router.get("/catalogue", responses=ERRORS, tags=["costs"])
+async def catalogue(cid: Customer, request: Request) -> Response:
+    return await forward(request, cid, "GET", "/catalogue")
+
+
+@router.get("/reports/savings", response_model=SavingsReportPublic, responses=ERRORS,
+            tags=["reports"])
+async def savings_report(cid: Customer, request: Request,
+                         region: Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+                         = "us-east-1") -> Response:
+    return await forward(request, cid, "GET", "/reports/savings", params={"region": region})
 
 
 @router.get("/metrics/summary", response_model=MetricsSummary, responses=ERRORS,

@@ -85,6 +85,7 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
         now = faults.clock()
         data = [FaultPublic(customer_id=c, pool=p, variant=v, quality_drop=f.quality_drop,
                             added_latency_ms=f.added_latency_ms, error_rate=f.error_rate,
+                            demand_multiplier=f.demand_multiplier,
                             expires_in_s=None if f.expires_at is None
                             else round(f.expires_at - now, 1))
                 for (c, p, v), f in faults.active()]
@@ -98,7 +99,8 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
     def put_fault(body: FaultCreate) -> FaultsPublic:
         expires = None if body.duration_s is None else faults.clock() + body.duration_s
         faults.set(body.customer_id, body.pool, body.variant,
-                   Fault(body.quality_drop, body.added_latency_ms, body.error_rate, expires))
+                   Fault(body.quality_drop, body.added_latency_ms, body.error_rate, expires,
+                         body.demand_multiplier))
         return public()
 
     @app.delete("/admin/faults", dependencies=[Depends(admin)])

@@ -25,6 +25,7 @@ class Fault:
     added_latency_ms: float = 0.0
     error_rate: float = 0.0
     expires_at: float | None = None  # monotonic clock; None = until cleared
+    demand_multiplier: float = 1.0
 
 
 NO_FAULT = Fault()
@@ -87,7 +88,7 @@ def simulate(ts: datetime, g: GroupState, share: float, demand_rps: float,
              rng: random.Random) -> Sample:
     family = g.instance_type[:1]
     gpu = family in BASE_P50_MS
-    served = share * demand_rps
+    served = share * demand_rps * fault.demand_multiplier
     util = min(1.5, served / (g.instances * CAPACITY_RPS)) if g.instances else 0.0
     p50 = BASE_P50_MS.get(family, CPU_P50_MS) * (1 + util * util) * rng.uniform(0.97, 1.03)
     p50 += fault.added_latency_ms * 0.5

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from ..common.aws import Ec2
+from ..common.aws import ROLE_TAG, SCALE_OUT_ROLE, Ec2
 from ..common.domain import Instance
 from ..common.messages import TRAFFIC_KEY
 from ..common.metrics import Metrics, Sample
@@ -84,7 +84,9 @@ class Simulator:
                               for v in ("on_demand", "spot")}
                 counts = {v: len(m) for v, m in by_variant.items()}
                 shares = traffic_shares(counts, pct)
-                demand = pool_demand(counts)
+                sized = {v: sum(1 for i in m if i.tags.get(ROLE_TAG) != SCALE_OUT_ROLE)
+                         for v, m in by_variant.items()}
+                demand = pool_demand(sized)
                 for variant, share in sorted(shares.items()):
                     group = by_variant[variant]
                     itype = Counter(i.instance_type for i in group).most_common(1)[0][0]

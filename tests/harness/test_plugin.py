@@ -25,6 +25,7 @@ def test_plugin_markers_are_registered(pytester):
         "@pytest.mark.performance: *",
         "@pytest.mark.security: *",
         "@pytest.mark.requires_aws: needs the AWS simulator",
+        "@pytest.mark.serial: disturbs the shared stack*",
     ])
     assert result.ret == 0
 
@@ -35,7 +36,7 @@ def test_registered_markers_pass_strict_markers(pytester):
     result = pytester.runpytest("--strict-markers", "-p", "no:randomly")
     result.assert_outcomes(passed=1)
     assert set(MARKERS) == {"e2e", "slow", "integration", "unit", "performance", "security",
-                            "requires_aws"}
+                            "requires_aws", "serial"}
 
 
 def test_unknown_marker_fails_under_strict_markers(pytester):

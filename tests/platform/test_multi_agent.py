@@ -38,3 +38,15 @@ def test_savings_that_drifted_or_vanished_are_rejected() -> None:
     assert not v.approved and "2 candidate instance(s)" in v.reason
     assert not gates.savings_still_hold(1000.0, 0.0, []).approved
     assert not gates.savings_still_hold(0.0, 10.0, []).approved
+
+
+def test_a_proposal_is_identified_by_kind_pools_and_instances() -> None:
+    from optiinfra.common.domain import proposal_key
+
+    a = {"pools": ["b", "a"], "candidates": [{"instance_id": "i-2"}, {"instance_id": "i-1"}]}
+    b = {"pools": ["a", "b"], "candidates": [{"instance_id": "i-1"}, {"instance_id": "i-2"}]}
+    assert proposal_key("spot_migration", a) == proposal_key("spot_migration", b)
+    assert proposal_key("spot_migration", a) != proposal_key("scale_out", a)
+    grown = {**b, "candidates": [*b["candidates"], {"instance_id": "i-3"}]}
+    assert proposal_key("spot_migration", grown) != proposal_key("spot_migration", b)
+    assert proposal_key("scale_out", {"pools": ["a"]}) == ("scale_out", ("a",), ())

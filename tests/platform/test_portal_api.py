@@ -128,7 +128,7 @@ def test_calls_forward_with_the_customer_id_and_pass_answers_through(
     req = seen[-1]
     assert req.url.path == "/v1/analyses" and req.headers["X-Customer-Id"] == "cust-a"
     assert req.headers["X-Admin-Token"] == ADMIN
-    assert json.loads(req.content) == {"kind": "cost", "region": "us-east-1"}
+    assert json.loads(req.content) == {"kind": "cost", "region": "us-east-1", "clouds": ["aws"]}
     client.get("/api/v1/recommendations?status=validated", headers=auth())
     assert seen[-1].url.params["status"] == "validated" and "kind" not in seen[-1].url.params
     assert client.get("/api/v1/optimizations/o1", headers=auth("tok-b")).status_code == 404

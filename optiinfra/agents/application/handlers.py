@@ -31,8 +31,12 @@ class ApplicationAgent:
 
     def analyze(self, task: Task) -> dict:
         stats = self.metrics.fleet_stats(task.customer_id, BASELINE_WINDOW_S)
-        return {"summary": {"baseline_quality": round(stats.quality_score, 4),
-                            "samples": stats.samples, "threshold": self._threshold(task)},
+        q, threshold = round(stats.quality_score, 4), self._threshold(task)
+        findings = [{"pool": "*", "metric": "quality_score", "value": q,
+                     "threshold": threshold, "above_threshold": q >= threshold}
+                    ] if stats.samples else []
+        return {"summary": {"baseline_quality": q, "samples": stats.samples,
+                            "threshold": threshold, "findings": findings},
                 "recommendations": []}
 
     def validate_recommendation(self, task: Task) -> dict:
