@@ -19,6 +19,7 @@ import pytest
 from filelock import FileLock
 
 from harness.core import (
+    OWNER_DETACHED,
     Narrative,
     Stack,
     install_sigterm_as_interrupt,
@@ -104,9 +105,13 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
             print(f"\n[harness] using the running stack '{st.project}'")
         else:
             print(f"\n[harness] starting stack '{st.project}' for this session...")
-            owner_pid = int(os.environ.get(_SESSION_PID, os.getpid()))
-            st.up(owner=owner_label(owner_pid))
-            _owner_file(st).write_text(session_id)
+            if request.config.getoption("keep_stack"):
+                # Meant to outlive this session: never swept as a dead session's leftover.
+                st.up(owner=OWNER_DETACHED)
+            else:
+                owner_pid = int(os.environ.get(_SESSION_PID, os.getpid()))
+                st.up(owner=owner_label(owner_pid))
+                _owner_file(st).write_text(session_id)
     yield st
 
 
