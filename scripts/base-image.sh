@@ -29,10 +29,8 @@ if ! command -v debootstrap >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
 # Same mirror as the machine's apt sources (never a hard-coded host).
-mirror=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -E '/debian/?$' | head -n1 || true)
-[ -n "$mirror" ] || mirror=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-  | awk '{for(i=2;i<=NF;i++) if ($i ~ /^https?:/) {print $i; exit}}' | grep -E '/debian/?$' | head -n1 || true)
-[ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list*."
+source "$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh"
+mirror=$(apt_mirror) || exit 1
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 start=$(date +%s)

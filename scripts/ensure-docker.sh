@@ -35,18 +35,8 @@ if ! can_provision; then
   die "the Docker Compose v2 plugin is missing ('docker compose version' fails). Install docker-compose-plugin (Compose v2), then retry."
 fi
 
-# The first deb URI of the machine's own apt sources (deb822 or one-line style).
-apt_mirror() {
-  local uri
-  uri=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
-        | awk '{print $2}' | grep -E '/debian/?$' | head -n1 || true)
-  if [ -z "$uri" ]; then
-    uri=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-          | awk '{for(i=2;i<=NF;i++) if ($i ~ /^https?:/) {print $i; exit}}' | grep -E '/debian/?$' | head -n1 || true)
-  fi
-  [ -n "$uri" ] || die "could not read a Debian mirror from /etc/apt/sources.list*; add one, then retry."
-  printf '%s\n' "${uri%/}"
-}
+# shellcheck source=apt-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh"
 
 install_engine() {
   command -v dockerd >/dev/null 2>&1 && return 0
@@ -60,7 +50,7 @@ install_engine() {
 install_compose_plugin() {
   compose_ok && return 0
   local mirror tmp
-  mirror=$(apt_mirror)
+  mirror=$(apt_mirror) || exit 1
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
   say "fetching the Compose v2 plugin from Debian ${NEXT_DEBIAN}'s docker-compose package..."
