@@ -24,10 +24,13 @@ from python_on_whales.exceptions import (
     NoSuchVolume,
 )
 
+from ._wait import wait_for
+
 LABEL_HARNESS = "com.optiinfra.e2e.harness"
 LABEL_RUN = "com.optiinfra.e2e.run"
 LABEL_OWNER = "com.optiinfra.e2e.owner"
 LABEL_PROJECT = "com.docker.compose.project"
+REMOVAL_ELSEWHERE_TIMEOUT_S = 60.0
 OWNER_DETACHED = "detached"
 
 
@@ -88,27 +91,49 @@ def orphaned_projects(docker: Any) -> dict[str, str]:
 def remove_project_resources(docker: Any, project: str) -> int:
     """Force-remove every container, network and volume of ``project``; return the count."""
     label = [("label", f"{LABEL_PROJECT}={project}")]
-    containers = docker.container.list(all=True, filters=label)
-    _remove(lambda items: docker.container.remove(items, force=True, volumes=True), containers)
-    networks = docker.network.list(filters=label)
-    _remove(docker.network.remove, networks)
-    volumes = docker.volume.list(filters=label)
-    _remove(docker.volume.remove, volumes)
-    return len(containers) + len(networks) + len(volumes)
+    listings: list[tuple[Callable[[], list[Any]], Callable[[list[Any]], Any]]] = [
+        (lambda: docker.container.list(all=True, filters=label),
+         lambda items: docker.container.remove(items, force=True, volumes=True)),
+        (lambda: docker.network.list(filters=label), docker.network.remove),
+        (lambda: docker.volume.list(filters=label), docker.volume.remove),
+    ]
+    count = 0
+    for listing, remove in listings:
+        items = list(listing())
+        count += len(items)
+        _remove(remove, items, listing, project)
+    return count
 
 
-def _remove(remove: Callable[[list[Any]], Any], items: list[Any]) -> None:
-    """Remove all at once; if that fails, one by one, skipping those already gone."""
+def _remove(remove: Callable[[list[Any]], Any], items: list[Any],
+            listing: Callable[[], list[Any]], project: str) -> None:
+    """Remove all at once; if that fails, one by one, skipping those already gone.
+
+    Another process (a concurrent sweep, a `down`) may be removing the same resources:
+    Docker then answers "already in progress", and we wait for that removal to finish
+    so that the next kind (networks after containers) is no longer in use.
+    """
     if not items:
         return
     try:
         remove(items)
+        return
     except DockerException:
-        for item in items:
-            try:
-                remove([item])
-            except (NoSuchContainer, NoSuchNetwork, NoSuchVolume):
-                continue
+        pass
+    removed_elsewhere = False
+    for item in items:
+        try:
+            remove([item])
+        except (NoSuchContainer, NoSuchNetwork, NoSuchVolume):
+            continue
+        except DockerException as e:
+            if "already in progress" not in str(e):
+                raise
+            removed_elsewhere = True
+    if removed_elsewhere:
+        wait_for(lambda: not listing(), timeout=REMOVAL_ELSEWHERE_TIMEOUT_S, interval=0.25,
+                 transient=(DockerException,),
+                 description=f"removal of {project}'s resources by another process")
 
 
 def _labels(resource: Any) -> dict[str, str]:

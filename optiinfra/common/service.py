@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 
 def start_coverage() -> None:
@@ -19,6 +20,26 @@ def start_coverage() -> None:
         except ImportError:
             return
         coverage.process_startup()
+
+
+# Idle keep-alive connections outlive the clients' (httpx drops its own after 5 s). When both
+# sides used 5 s, a pooled connection closed by the server just as the portal reused it made
+# a request fail with ReadError under load.
+KEEP_ALIVE_S = 65
+
+
+def serve(service: str, create_app: Callable[[Any], Any]) -> None:
+    """Run one of the HTTP services (portal, orchestrator, workload) under uvicorn."""
+    import uvicorn
+
+    from .settings import get_settings
+
+    start_coverage()
+    settings = get_settings()
+    setup_logging(settings.log_level, service)
+    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.port,
+                log_level=settings.log_level.lower(), access_log=False,
+                timeout_keep_alive=KEEP_ALIVE_S)
 
 
 def setup_logging(level: str, service: str) -> None:

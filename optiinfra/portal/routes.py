@@ -6,6 +6,7 @@ come back unchanged, so both services speak the same contract.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import httpx
@@ -35,6 +36,7 @@ from ..common.models import (
 )
 
 bearer = HTTPBearer(auto_error=False, description="the customer's api_token")
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1")
 ERRORS = {401: {"description": "no or unknown token"}, 404: {"description": "not found"},
           422: {"description": "invalid request"}}
@@ -69,14 +71,24 @@ Customer = Annotated[str, Depends(current_customer)]
 async def forward(request: Request, cid: str, method: str, path: str,
                   body: object = None, params: dict | None = None) -> Response:
     p = portal(request)
-    try:
-        r = await p.orchestrator.request(
-            method, "/v1" + path, json=body, params={k: v for k, v in (params or {}).items()
-                                                     if v is not None},
-            headers={"X-Admin-Token": p.settings.admin_token, "X-Customer-Id": cid})
-    except httpx.TransportError as e:
-        raise HTTPException(503, f"orchestrator unavailable: {type(e).__name__}") from e
-    return Response(r.content, r.status_code, media_type="application/json")
+    # A GET is safe to send again: one retry covers a pooled connection that broke in transit.
+    attempts = 2 if method == "GET" else 1
+    failure: httpx.TransportError | None = None
+    for _ in range(attempts):
+        try:
+            r = await p.orchestrator.request(
+                method, "/v1" + path, json=body,
+                params={k: v for k, v in (params or {}).items() if v is not None},
+                headers={"X-Admin-Token": p.settings.admin_token, "X-Customer-Id": cid})
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError) as e:
+            failure = e
+            log.warning("%s %s to the orchestrator: %r", method, path, e)
+            continue
+        except httpx.TransportError as e:
+            failure = e
+            break
+        return Response(r.content, r.status_code, media_type="application/json")
+    raise HTTPException(503, f"orchestrator unavailable: {type(failure).__name__}") from failure
 
 
 def dump(model: object) -> object:

@@ -6,11 +6,12 @@ import os
 import re
 
 import pytest
+from python_on_whales.exceptions import DockerException
 
 from harness.core import OWNER_DETACHED, new_run_id, owner_is_gone, owner_label
 from harness.core._resources import boot_id, orphaned_projects, remove_project_resources
 
-from .fakes import HARNESS, FakeDocker, container, filter_pairs, resource
+from .fakes import HARNESS, FakeDocker, container, docker_error, filter_pairs, resource
 
 OTHER_BOOT = "pid:4242:0ther-b0"
 
@@ -125,3 +126,41 @@ class _Vanished:
 def test_a_container_removed_between_list_and_inspect_is_skipped(docker):
     docker.containers.append(_Vanished())
     assert orphaned_projects(docker) == {"dead": OTHER_BOOT, "netonly": OTHER_BOOT}
+
+
+def _removing_elsewhere(docker: FakeDocker) -> list[str]:
+    """Make container removal answer as when another process is removing them; that
+    other removal completes once someone lists the containers again."""
+    remove_for_real, list_for_real = docker.container.remove, docker.container.list
+    elsewhere: list = []
+
+    def remove(containers, force=False, volumes=False):
+        elsewhere.extend(containers)
+        raise docker_error(f"Error response from daemon: removal of container "
+                           f"{containers[0].name} is already in progress",
+                           command=("docker", "container", "rm"))
+
+    def listing(all=False, filters=()):
+        found = list_for_real(all=all, filters=filters)
+        if elsewhere:
+            remove_for_real(list(elsewhere))
+            elsewhere.clear()
+        return found
+
+    docker.container.remove, docker.container.list = remove, listing
+    return elsewhere
+
+
+def test_a_removal_already_in_progress_elsewhere_is_waited_for(docker):
+    _removing_elsewhere(docker)
+    assert remove_project_resources(docker, "dead") == 3
+    assert [c.name for c in docker.containers] == ["kept-db-1", "alive-db-1"]
+    assert [n.name for n in docker.networks] == ["netonly_default", "kept_default"]
+
+
+def test_other_removal_errors_are_not_swallowed(docker):
+    docker.raises["container.remove"] = docker_error(
+        "Error response from daemon: permission denied", command=("docker", "container", "rm"))
+    with pytest.raises(DockerException, match="permission denied"):
+        remove_project_resources(docker, "dead")
+    assert [n.name for n in docker.networks][0] == "dead_default"  # nothing further attempted

@@ -134,17 +134,44 @@ def test_calls_forward_with_the_customer_id_and_pass_answers_through(
     assert client.get("/api/v1/optimizations/o1", headers=auth("tok-b")).status_code == 404
 
 
-def test_orchestrator_down_is_503(seen: list) -> None:
-    def down(req: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=req)
-
+def _portal_over(orchestrator) -> TestClient:  # noqa: ANN001 - a MockTransport handler
     settings = Settings(admin_token=ADMIN)
     p = Portal(settings, FakeDb(), FakeRedis(), FakeCustomers(), EventHub(None),  # type: ignore[arg-type]
-               httpx.AsyncClient(base_url="http://o", transport=httpx.MockTransport(down)),
-               httpx.AsyncClient(base_url="http://w", transport=httpx.MockTransport(down)))
-    with TestClient(create_app(settings, p, start_loops=False)) as c:
+               httpx.AsyncClient(base_url="http://o", transport=httpx.MockTransport(orchestrator)),
+               httpx.AsyncClient(base_url="http://w", transport=httpx.MockTransport(orchestrator)))
+    return TestClient(create_app(settings, p, start_loops=False))
+
+
+def test_orchestrator_down_is_503() -> None:
+    calls: list[str] = []
+
+    def down(req: httpx.Request) -> httpx.Response:
+        calls.append(req.method)
+        raise httpx.ConnectError("refused", request=req)
+
+    with _portal_over(down) as c:
         r = c.get("/api/v1/costs", headers=auth())
-        assert r.status_code == 503 and "orchestrator unavailable" in r.json()["detail"]
+        assert r.status_code == 503 and "orchestrator unavailable: ConnectError" in r.json()[
+            "detail"]
+    assert calls == ["GET", "GET"]  # tried again once, then gave up
+
+
+def test_a_get_survives_one_broken_connection_but_a_post_is_never_resent() -> None:
+    calls: list[str] = []
+
+    def flaky(req: httpx.Request) -> httpx.Response:
+        calls.append(req.method)
+        if len(calls) % 2:  # every first attempt breaks, as a connection closed in transit
+            raise httpx.ReadError("connection reset", request=req)
+        return httpx.Response(200, json={"id": "x", "status": "pending"})
+
+    with _portal_over(flaky) as c:
+        assert c.get("/api/v1/costs", headers=auth()).status_code == 200
+        assert calls == ["GET", "GET"]
+        calls.clear()
+        r = c.post("/api/v1/analyses", headers=auth(), json={"kind": "cost"})
+        assert r.status_code == 503 and "ReadError" in r.json()["detail"]
+        assert calls == ["POST"]  # not repeated: the first may have been applied
 
 
 def test_admin_fault_proxy_needs_the_admin_token(client: TestClient, seen: list) -> None:
