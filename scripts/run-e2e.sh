@@ -6,7 +6,7 @@
 # marker with E2E_MARK (e.g. E2E_MARK="not slow"), not with -m.
 set -uo pipefail
 PY=${PY:-.venv/bin/python}
-workers=${E2E_WORKERS:-2}
+workers=${E2E_WORKERS:-4}
 was_up=0
 "$PY" -m harness status >/dev/null 2>&1 && was_up=1
 cleanup() { [ "$was_up" = 1 ] || "$PY" -m harness down; }

@@ -145,13 +145,13 @@ class Journey:
     optimization: dict = field(default_factory=dict)
 
 
-def run_journey(c: Customer, timeout: float = 180) -> Journey:
-    """Phases 1-8 of the seed's spot migration, for one fresh customer with a fleet."""
+def run_journey(c: Customer, timeout: float = 180, fleet=FLEET) -> Journey:  # noqa: ANN001
+    """Phases 1-8 of the seed's spot migration, for one fresh customer with ``fleet``."""
     j, t0 = Journey(c), time.monotonic()
     # Phase 1: discover and record the initial cost.
     inv = json_ok(c.post("/api/v1/infrastructure/discover", {"provider": "aws",
                                                              "region": REGION}))
-    assert len(inv["instances"]) == 6, inv
+    assert len(inv["instances"]) == sum(count for _, count, _ in fleet), inv
     j.cost_before = json_ok(c.get("/api/v1/costs"))["monthly_cost"]
     # Phase 2: the cost agent's analysis.
     a = json_ok(c.post("/api/v1/analyses", {"kind": "cost"}), 202)
