@@ -80,7 +80,7 @@ bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardow
 	@$(PY) scripts/bench_stack.py
 
 lint: venv  ## ruff + mypy
-	@$(PY) -m ruff check harness tests scenarios
+	@$(PY) -m ruff check harness tests scenarios optiinfra
 	@$(PY) -m mypy harness
 
 clean: ## stop the stack and remove local build state (.venv, wheelhouse, artifacts)

@@ -33,7 +33,14 @@ from typing import Any
 
 import pytest
 
-from harness.core._bundle import Bundle, BundleWriter, mask_text, run_id, utc_stamp
+from harness.core._bundle import (
+    Bundle,
+    BundleWriter,
+    mask_text,
+    prune_runs,
+    run_id,
+    utc_stamp,
+)
 from harness.core._exceptions import ConfigError, PortConflictError, StackStartError
 from harness.core._summary import render_summary, write_summary
 from harness.core._traceability import (
@@ -52,6 +59,8 @@ CATALOGUE_FILE = "requirements.toml"
 STAMP_ENV = "E2E_ARTIFACTS_STAMP"
 ARTIFACTS_ENV = "E2E_ARTIFACTS_DIR"
 NO_BUNDLE_ENV = "E2E_NO_BUNDLE"
+KEEP_RUNS_ENV = "E2E_KEEP_RUNS"
+DEFAULT_KEEP_RUNS = 20  # nightly jobs on one machine must not fill its disk
 REPORT_FILES = ("summary.md", "traceability.md", "traceability.json")
 _LOG_MARGIN = timedelta(seconds=1)  # docker's --since and our clock may disagree a little
 
@@ -69,12 +78,14 @@ class _RunState:
                             or os.environ.get(NO_BUNDLE_ENV, "") not in ("", "0"))
         try:
             self.catalogue = Catalogue.load(config.rootpath / CATALOGUE_FILE)
+            self.keep_runs = _keep_runs()
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from exc
         self.records: dict[str, TestRecord] = {}
         self.collected: dict[str, list[str]] = {}
         self.started = time.monotonic()
         self.written: list[Path] = []
+        self.pruned: list[Path] = []
         self.bundle_count = 0
         self._run_id: str | None = None
 
@@ -505,12 +516,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             exit_status=int(exitstatus)))
         st.written = [summary, md, js]
         _publish_latest(st.root / "latest", st.written, st.run_id)
+        st.pruned = prune_runs(st.root, st.keep_runs, current=st.run_id)
     except Exception as exc:  # noqa: BLE001 - a report problem must not hide the test results
         st.written = []
         session.config.stash[_ERROR] = repr(exc)
 
 
 _ERROR = pytest.StashKey[str]()
+
+
+def _keep_runs() -> int:
+    raw = os.environ.get(KEEP_RUNS_ENV, "")
+    try:
+        return int(raw) if raw.strip() else DEFAULT_KEEP_RUNS
+    except ValueError:
+        raise ConfigError(f"{KEEP_RUNS_ENV}={raw!r} is not a whole number (how many runs' "
+                          f"artifacts to keep; 0 keeps all)") from None
 
 
 def _publish_latest(latest: Path, files: list[Path], rid: str) -> None:
@@ -533,6 +554,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(
             f"[reports] {st.written[0]} ; traceability: {st.written[1].name}, "
             f"{st.written[2].name} (copied to {st.root / 'latest'})")
+    if st.pruned:
+        terminalreporter.write_line(
+            f"[reports] removed the artifacts of {len(st.pruned)} older run(s) from {st.root} "
+            f"(keeping the newest {st.keep_runs}; {KEEP_RUNS_ENV}=0 keeps all)")
     bundles = [r for r in st.records.values() if r.bundle]
     for r in bundles:
         terminalreporter.write_line(f"[reports] failure bundle of {r.nodeid}: {r.bundle}")

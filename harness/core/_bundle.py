@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -302,3 +303,25 @@ def run_id(stamp: str, session_id: str) -> str:
 
 def utc_stamp(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+
+
+_RUN_FOLDER = re.compile(r"\d{8}T\d{6}Z-.+")
+
+
+def prune_runs(root: Path, keep: int, current: str | None = None) -> list[Path]:
+    """Remove all but the newest ``keep`` run folders under ``root``; return those removed.
+
+    Only folders named like a run id are touched (never ``latest`` or anything a user put
+    there); ``current`` is always kept. ``keep <= 0`` keeps everything.
+    """
+    if keep <= 0 or not root.is_dir():
+        return []
+    runs = sorted((d for d in root.iterdir()
+                   if d.is_dir() and _RUN_FOLDER.fullmatch(d.name) and d.name != current),
+                  key=lambda d: d.name, reverse=True)
+    removed = []
+    for old in runs[max(0, keep - (1 if current else 0)):]:
+        shutil.rmtree(old, ignore_errors=True)
+        if not old.exists():
+            removed.append(old)
+    return removed
