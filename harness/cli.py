@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from harness.core import HarnessError, Stack
+from harness.core import BundleWriter, HarnessError, Stack
+from harness.core._bundle import run_id, utc_stamp
+from harness.core._exceptions import PortConflictError, StackStartError
 from harness.domain import stack_config
+from harness.domain._spec import DEFAULT_ADMIN_TOKEN
+
+ARTIFACTS_ENV = "E2E_ARTIFACTS_DIR"  # the same folder the pytest plugin writes runs into
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(stack: Stack, args: argparse.Namespace) -> int:
     if args.command == "up":
-        status = stack.up(timeout=args.timeout)
+        try:
+            status = stack.up(timeout=args.timeout)
+        except (StackStartError, PortConflictError) as exc:
+            where = _startup_bundle(exc)
+            print(f"startup diagnosis written to {where}/ (start with README.md)",
+                  file=sys.stderr)
+            raise
         print(status.table())
         return 0
     if args.command == "down":
@@ -73,6 +86,17 @@ def _run(stack: Stack, args: argparse.Namespace) -> int:
         print(f"swept {len(swept)} stack(s)" + (f": {', '.join(swept)}" if swept else ""))
         return 0
     raise AssertionError(args.command)
+
+
+def _startup_bundle(exc: StackStartError | PortConflictError) -> Path:
+    """A failed `up` leaves the same startup.md a failed test session would, for CI to keep."""
+    root = Path(os.environ.get(ARTIFACTS_ENV) or "artifacts")
+    writer = BundleWriter(root, run_id(utc_stamp(), f"cli-up-{os.getpid()}"),
+                          secrets=[os.environ.get("E2E_ADMIN_TOKEN", DEFAULT_ADMIN_TOKEN)])
+    bundle = writer.bundle("python -m harness up")
+    bundle.startup_failure(exc)
+    bundle.finish(f"`python -m harness up` failed: {str(exc).splitlines()[0]}")
+    return bundle.path
 
 
 if __name__ == "__main__":

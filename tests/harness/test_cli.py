@@ -9,6 +9,12 @@ import pytest
 
 from harness import cli
 from harness.core import EngineUnavailableError, ServiceStatus, StackConfig, StackStatus
+from harness.core._exceptions import (
+    PortClaim,
+    PortConflictError,
+    ServiceUnhealthyError,
+    UnhealthyService,
+)
 
 
 class FakeStack:
@@ -17,6 +23,7 @@ class FakeStack:
     instances: list[FakeStack] = []
     services: list[ServiceStatus] = []
     engine_error: BaseException | None = None
+    up_error: BaseException | None = None
 
     def __init__(self, config: StackConfig) -> None:
         self.config = config
@@ -34,6 +41,8 @@ class FakeStack:
 
     def up(self, *, timeout: float | None = None) -> StackStatus:
         self.calls.append(("up", {"timeout": timeout}))
+        if FakeStack.up_error is not None:
+            raise FakeStack.up_error
         return self.status()
 
     def down(self) -> None:
@@ -57,6 +66,7 @@ def fake_stack(monkeypatch: pytest.MonkeyPatch) -> type[FakeStack]:
     monkeypatch.setattr(FakeStack, "services", [ServiceStatus(name="db"),
                                                 ServiceStatus(name="app")])
     monkeypatch.setattr(FakeStack, "engine_error", None)
+    monkeypatch.setattr(FakeStack, "up_error", None)
     return FakeStack
 
 
@@ -142,3 +152,41 @@ def test_logs_passes_service_since_and_tail(capsys):
 def test_sweep_names_the_stacks_it_swept(capsys):
     assert cli.main(["sweep"]) == 0
     assert capsys.readouterr().out == "swept 2 stack(s): old-a, old-b\n"
+
+
+def test_failed_up_leaves_a_startup_bundle_and_says_where(fake_stack, tmp_path, monkeypatch,
+                                                          capsys):
+    monkeypatch.setenv("E2E_ARTIFACTS_DIR", str(tmp_path))
+    monkeypatch.setenv("E2E_ADMIN_TOKEN", "s3cret-admin")
+    fake_stack.up_error = ServiceUnhealthyError(
+        "a service failed its healthcheck", project="optiinfra-e2e", elapsed_s=12.5,
+        services=[UnhealthyService("postgres", "running", "unhealthy",
+                                   last_health_output="pg_isready: no response",
+                                   log_tail="FATAL: bad config (token s3cret-admin)",
+                                   waiting_on_it=["orchestrator", "portal"])])
+    assert cli.main(["up"]) == 1
+    err = capsys.readouterr().err
+    (bundle,) = [p for p in tmp_path.glob("*/*") if p.is_dir()]
+    assert f"startup diagnosis written to {bundle}/" in err
+    assert "error: stack 'optiinfra-e2e' failed to start" in err
+    startup = (bundle / "startup.md").read_text()
+    assert "| postgres | running | unhealthy | orchestrator, portal |" in startup
+    assert "pg_isready: no response" in startup
+    assert "s3cret-admin" not in startup + (bundle / "logs" / "postgres.log").read_text()
+    assert "startup.md" in (bundle / "README.md").read_text()
+
+
+def test_port_conflict_on_up_is_bundled_too(fake_stack, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("E2E_ARTIFACTS_DIR", str(tmp_path))
+    fake_stack.up_error = PortConflictError([PortClaim(5433, "postgres", "process 77 (nc)")])
+    assert cli.main(["up"]) == 1
+    (startup,) = tmp_path.glob("*/*/startup.md")
+    assert "| 5433 | postgres | process 77 (nc) |" in startup.read_text()
+    assert "E2E_PORT_OFFSET" in capsys.readouterr().err
+
+
+def test_other_commands_write_no_bundle(fake_stack, tmp_path, monkeypatch):
+    monkeypatch.setenv("E2E_ARTIFACTS_DIR", str(tmp_path))
+    fake_stack.engine_error = EngineUnavailableError("no Docker engine answers")
+    assert cli.main(["down"]) == 1
+    assert list(tmp_path.iterdir()) == []
