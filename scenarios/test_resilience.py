@@ -5,6 +5,7 @@ next journey completes. These restart shared containers, so they run alone (`ser
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from python_on_whales import DockerClient
 
@@ -19,6 +20,14 @@ from harness.domain import (
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.serial]
 
 
+def _ready(url: str) -> dict:
+    """The service's own readiness (its checks of Postgres, Redis, ...), as a client sees it."""
+    r = httpx.get(f"{url}/ready", timeout=5)
+    body = r.json()
+    body["http_status"] = r.status_code
+    return body
+
+
 def _restart(stack, service: str) -> None:
     (container,) = [c for c in DockerClient().container.list(
         filters=[("label", f"com.docker.compose.project={stack.project}"),
@@ -28,7 +37,7 @@ def _restart(stack, service: str) -> None:
 
 @pytest.mark.req("REQ-RESIL-01")
 @pytest.mark.parametrize("store", ["redis", "postgres"])
-def test_journey_completes_after_a_datastore_restart(stack, store, test_customer,
+def test_journey_completes_after_a_datastore_restart(stack, endpoints, store, test_customer,
                                                      test_infrastructure, ws_client):
     client = test_customer.client
     with phase(1, f"Restart {store} under the running platform"):
@@ -37,6 +46,15 @@ def test_journey_completes_after_a_datastore_restart(stack, store, test_customer
                           until=lambda s: s.all_ready,
                           description=f"every service healthy again after restarting {store}")
         say(f"all {len(status.services)} services healthy again: {status.brief()}")
+        # Docker's health lags (a service is marked unhealthy only after many failed probes),
+        # so the platform's own readiness says when its connections are back.
+        for name, port in (("orchestrator", endpoints.orchestrator_port),
+                           ("portal", endpoints.portal_port)):
+            ready = wait_for(lambda port=port: _ready(f"http://{endpoints.host}:{port}"),
+                             timeout=120, interval=0.5, transient=(httpx.HTTPError,),
+                             until=lambda body: body["http_status"] == 200,
+                             description=f"{name} /ready after restarting {store}")
+            say(f"{name} ready: {ready['checks']}")
 
     with phase(2, "A full spot migration still goes through"):
         client.discover()

@@ -21,7 +21,9 @@ class Database:
         # check_connection drops connections a Postgres restart broke before handing them out.
         self.pool = AsyncConnectionPool(
             dsn, min_size=min_size, max_size=max_size, open=False, timeout=10,
-            kwargs={"row_factory": dict_row, "autocommit": False},
+            # connect_timeout: an attempt against a restarting server fails fast and is
+            # retried, instead of holding a pool slot while clients wait.
+            kwargs={"row_factory": dict_row, "autocommit": False, "connect_timeout": 3},
             check=AsyncConnectionPool.check_connection, reconnect_timeout=3600,
         )
 

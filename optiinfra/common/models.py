@@ -252,6 +252,8 @@ class FaultCreate(Strict):
     # A demand surge: the pool receives this multiple of the traffic it was sized for.
     demand_multiplier: float = Field(1.0, ge=0.1, le=10)
     duration_s: float | None = Field(None, gt=0, le=86_400)
+    # The fault waits until a rollout sends at least this % of traffic to spot (0 = now).
+    from_traffic_pct: int = Field(0, ge=0, le=100)
 
 
 class FaultPublic(FaultCreate):

@@ -86,6 +86,7 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
         data = [FaultPublic(customer_id=c, pool=p, variant=v, quality_drop=f.quality_drop,
                             added_latency_ms=f.added_latency_ms, error_rate=f.error_rate,
                             demand_multiplier=f.demand_multiplier,
+                            from_traffic_pct=f.from_traffic_pct,
                             expires_in_s=None if f.expires_at is None
                             else round(f.expires_at - now, 1))
                 for (c, p, v), f in faults.active()]
@@ -100,7 +101,7 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
         expires = None if body.duration_s is None else faults.clock() + body.duration_s
         faults.set(body.customer_id, body.pool, body.variant,
                    Fault(body.quality_drop, body.added_latency_ms, body.error_rate, expires,
-                         body.demand_multiplier))
+                         body.demand_multiplier, body.from_traffic_pct))
         return public()
 
     @app.delete("/admin/faults", dependencies=[Depends(admin)])

@@ -26,6 +26,12 @@ class Fault:
     error_rate: float = 0.0
     expires_at: float | None = None  # monotonic clock; None = until cleared
     demand_multiplier: float = 1.0
+    # Armed, not yet active, until a rollout sends at least this % of traffic to spot (0 =
+    # always active): "fail at the 50% step" without racing the rollout's clock.
+    from_traffic_pct: int = 0
+
+    def active_at(self, spot_traffic_pct: int) -> bool:
+        return spot_traffic_pct >= self.from_traffic_pct
 
 
 NO_FAULT = Fault()

@@ -15,7 +15,7 @@ from ..common.aws import ROLE_TAG, SCALE_OUT_ROLE, Ec2
 from ..common.domain import Instance
 from ..common.messages import TRAFFIC_KEY
 from ..common.metrics import Metrics, Sample
-from .model import FaultBook, GroupState, pool_demand, simulate, traffic_shares
+from .model import NO_FAULT, FaultBook, GroupState, pool_demand, simulate, traffic_shares
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,11 @@ class Simulator:
                     group = by_variant[variant]
                     itype = Counter(i.instance_type for i in group).most_common(1)[0][0]
                     state = GroupState(customer, pool, variant, len(group), itype)
-                    out.append(simulate(ts, state, share, demand, opt, pct or 0,
-                                        self.faults.lookup(customer, pool, variant), self.rng))
+                    fault = self.faults.lookup(customer, pool, variant)
+                    if not fault.active_at(pct or 0):
+                        fault = NO_FAULT
+                    out.append(simulate(ts, state, share, demand, opt, pct or 0, fault,
+                                        self.rng))
         return out
 
     def tick(self) -> int:

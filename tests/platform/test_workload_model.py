@@ -62,3 +62,20 @@ def test_simulator_writes_one_sample_per_customer_pool_and_variant() -> None:
     assert set(by) == {"on_demand", "spot"}
     assert by["spot"].traffic_pct == 10 and by["spot"].optimization_id == "o1"
     assert by["spot"].throughput_rps < by["on_demand"].throughput_rps
+
+
+def test_a_fault_armed_for_fifty_percent_waits_for_that_rollout_step() -> None:
+    book = FaultBook()
+    book.set("c1", "*", "spot", Fault(error_rate=0.25, from_traffic_pct=50))
+    sim = Simulator(None, None, None, ["us-east-1"], book, seed=3)  # type: ignore[arg-type]
+    fleets = {"c1": [Instance(f"{v[0]}-{k}", "g5.2xlarge", "us-east-1", v, "inference")
+                     for v in ("on-demand", "spot") for k in range(2)]}
+
+    def spot_error_rate(spot_pct: str | None) -> float:
+        rollout = {"optimization_id": "o1", "spot_pct": spot_pct} if spot_pct else {}
+        (spot,) = [s for s in sim.samples(TS, fleets, {"c1": rollout}) if s.variant == "spot"]
+        return spot.error_rate
+
+    assert spot_error_rate("10") < 0.01  # the canary: still dormant
+    assert spot_error_rate("50") >= 0.25 and spot_error_rate("100") >= 0.25
+    assert spot_error_rate(None) < 0.01  # no rollout in progress: 0% to spot by weight
