@@ -211,7 +211,9 @@ class _Base:
                 body = response.json() if response.content else None
             except ValueError:
                 body = response.text
-        url = f"{self.base_url}{call.path}"
+        # The query belongs to the story: which customer's faults, which window, which page.
+        url = str(httpx.URL(f"{self.base_url}{call.path}", params=call.params)) \
+            if call.params else f"{self.base_url}{call.path}"
         self.exchanges.append(Exchange(
             at=time.time(), method=call.method, url=url,
             status=response.status_code if response is not None else None,

@@ -392,6 +392,20 @@ def test_requests_outside_the_contract_are_refused_before_sending(name, args, kw
     assert seen == []
 
 
+def test_admin_exchanges_are_recorded_in_the_shared_story():
+    api = PortalClient("http://portal", admin_token="adm",
+                       transport=httpx.MockTransport(_portal([])))
+    customer_client = api.with_token("tok-1")
+    customer_client.inject_fault("c1", pool="inference", demand_multiplier=2.5)
+    customer_client.clear_faults("c1")
+    assert [(e.method, e.url, e.status) for e in api.exchanges] == [
+        ("PUT", "http://portal/admin/faults", 200),
+        ("DELETE", "http://portal/admin/faults?customer_id=c1", 200)]
+    assert api.exchanges[0].request_body == {"customer_id": "c1", "pool": "inference",
+                                             "variant": "*", "demand_multiplier": 2.5}
+    assert api.exchanges[1].response_body == {"cleared": 2}
+
+
 # The client's models are its own (the harness never imports the platform), so nothing but
 # this keeps them in step with the server's: every field the client names, the server has.
 MIRRORS = [
