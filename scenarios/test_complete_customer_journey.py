@@ -16,7 +16,6 @@ that does not carry one customer's outcome to the next.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from harness import phase, say
@@ -51,13 +50,6 @@ def fleet_spec() -> FleetSpec:
     return JOURNEY_FLEET
 
 
-def savings_report(portal_url: str, token: str) -> dict:
-    r = httpx.get(f"{portal_url}/api/v1/reports/savings",
-                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    assert r.status_code == 200, f"GET /api/v1/reports/savings -> {r.status_code} {r.text}"
-    return r.json()
-
-
 def completed_bonus(similar: list[dict]) -> float:
     return sum(BONUS_PER_CASE * p["score"] for p in similar
                if p.get("outcome") == "completed" and p["score"] >= 0.8)
@@ -65,7 +57,7 @@ def completed_bonus(similar: list[dict]) -> float:
 
 @pytest.mark.req("REQ-JOURNEY-01", "REQ-JOURNEY-02", "REQ-LEARN-02", "REQ-MULTI-01")
 def test_onboarding_to_savings_report(test_customer, test_infrastructure, ws_client, faults,
-                                      api_client, ec2, clickhouse, endpoints, narrative):
+                                      api_client, ec2, clickhouse, narrative):
     client = test_customer.client
     narrative.banner("COMPLETE CUSTOMER JOURNEY")
 
@@ -153,28 +145,28 @@ def test_onboarding_to_savings_report(test_customer, test_infrastructure, ws_cli
         say(f"Spot migration {opt_spot.id} completed; cost ${cost_1:,.2f} -> ${cost_2:,.2f}")
 
     with phase(7, "The savings report adds it all up"):
-        report = savings_report(endpoints.portal_url, test_customer.token)
-        lines = {o["id"]: o for o in report["optimizations"]}
+        report = client.savings_report()
+        lines = {o.id: o for o in report.optimizations}
         assert set(lines) == {opt_scale.id, opt_spot.id}, sorted(lines)
-        assert report["counts"]["completed"] == 2, report["counts"]
+        assert report.counts["completed"] == 2, report.counts
         for opt in (opt_scale, opt_spot):
             line = lines[opt.id]
-            assert line["status"] == "completed" and abs(
-                line["actual_monthly_savings"] - opt.actual_monthly_savings) <= 0.01, \
+            assert line.status == "completed" and abs(
+                line.actual_monthly_savings - opt.actual_monthly_savings) <= 0.01, \
                 (line, opt.actual_monthly_savings)
         predicted = opt_scale.predicted_monthly_savings + opt_spot.predicted_monthly_savings
         realised = opt_scale.actual_monthly_savings + opt_spot.actual_monthly_savings
-        assert abs(report["predicted_monthly_savings"] - predicted) <= 0.02, report
-        assert abs(report["realised_monthly_savings"] - realised) <= 0.02, report
-        assert abs(report["baseline_monthly_cost"] - cost_0) <= 0.01, \
-            f"baseline ${report['baseline_monthly_cost']}, onboarding cost ${cost_0:,.2f}"
-        assert abs(report["current_monthly_cost"] - cost_2) <= 0.01, (report, cost_2)
-        assert abs(report["monthly_cost_change"] - (cost_2 - cost_0)) <= 0.02, report
-        assert abs(-report["monthly_cost_change"] - realised) <= 1.0, \
-            f"bill moved ${report['monthly_cost_change']:+,.2f}, realised ${realised:,.2f}"
-        say(f"Report: predicted ${report['predicted_monthly_savings']:,.2f}, realised "
-            f"${report['realised_monthly_savings']:,.2f}/month; bill ${cost_0:,.2f} -> "
-            f"${report['current_monthly_cost']:,.2f}")
+        assert abs(report.predicted_monthly_savings - predicted) <= 0.02, report
+        assert abs(report.realised_monthly_savings - realised) <= 0.02, report
+        assert abs(report.baseline_monthly_cost - cost_0) <= 0.01, \
+            f"baseline ${report.baseline_monthly_cost}, onboarding cost ${cost_0:,.2f}"
+        assert abs(report.current_monthly_cost - cost_2) <= 0.01, (report, cost_2)
+        assert abs(report.monthly_cost_change - (cost_2 - cost_0)) <= 0.02, report
+        assert abs(-report.monthly_cost_change - realised) <= 1.0, \
+            f"bill moved ${report.monthly_cost_change:+,.2f}, realised ${realised:,.2f}"
+        say(f"Report: predicted ${report.predicted_monthly_savings:,.2f}, realised "
+            f"${report.realised_monthly_savings:,.2f}/month; bill ${cost_0:,.2f} -> "
+            f"${report.current_monthly_cost:,.2f}")
 
     with phase(8, "A similar customer benefits from the first one's outcome"):
         second = create_customer(api_client, name=f"{test_customer.name}-twin")

@@ -13,11 +13,11 @@ approval that touches the AWS fleet instead of producing a plan.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from harness import phase, say
 from harness.domain import (
+    CataloguePublic,
     assert_optimization_successful,
     customer_instances,
     wait_for_condition,
@@ -31,37 +31,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.requires_aws]
 CLOUDS = ["aws", "gcp", "azure"]
 
 
-class Api:
-    """The calls the typed client does not have yet (catalogue, analyses with clouds)."""
-
-    def __init__(self, portal_url: str, token: str) -> None:
-        self.http = httpx.Client(base_url=portal_url, timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"})
-
-    def get(self, path: str) -> dict:
-        r = self.http.get(path)
-        assert r.status_code == 200, f"GET {path} -> {r.status_code} {r.text}"
-        return r.json()
-
-    def analyse(self, clouds: list[str]) -> str:
-        r = self.http.post("/api/v1/analyses", json={"kind": "cost", "clouds": clouds})
-        assert r.status_code == 202, f"POST /api/v1/analyses -> {r.status_code} {r.text}"
-        return r.json()["id"]
-
-
-def expected_moves(catalogue: dict, pools: dict[str, tuple[str, int]], region: str,
+def expected_moves(catalogue: CataloguePublic, pools: dict[str, tuple[str, int]], region: str,
                    clouds: list[str]) -> dict[str, dict]:
     """The catalogue's arithmetic, done here: best equivalent and net savings per pool."""
-    cc = catalogue["cross_cloud"]
+    cc = catalogue.cross_cloud
     out = {}
     for pool, (itype, n) in pools.items():
-        options = [e for e in cc["equivalents"][region][itype] if e["cloud"] in clouds]
-        best = min(options, key=lambda e: (e["on_demand"], e["cloud"]))
-        here = catalogue["regions"][region][itype]["on_demand"]
-        compute = round((here - best["on_demand"]) * n * catalogue["hours_per_month"], 2)
-        egress = round(n * cc["egress_gb_per_instance_month"] * cc["egress_per_gb"], 2)
-        migration = round(n * cc["migration_cost_per_instance"] / cc["amortisation_months"], 2)
-        out[pool] = {"to_cloud": best["cloud"], "to_instance_type": best["instance_type"],
+        options = [e for e in cc.equivalents[region][itype] if e.cloud in clouds]
+        best = min(options, key=lambda e: (e.on_demand, e.cloud))
+        here = catalogue.regions[region][itype].on_demand
+        compute = round((here - best.on_demand) * n * catalogue.hours_per_month, 2)
+        egress = round(n * cc.egress_gb_per_instance_month * cc.egress_per_gb, 2)
+        migration = round(n * cc.migration_cost_per_instance / cc.amortisation_months, 2)
+        out[pool] = {"to_cloud": best.cloud, "to_instance_type": best.instance_type,
                      "compute_savings": compute, "egress_monthly": egress,
                      "migration_monthly": migration,
                      "net_monthly_savings": round(compute - egress - migration, 2)}
@@ -79,29 +61,28 @@ def finished_analysis(client, aid: str):
 
 @pytest.mark.req("REQ-CLOUD-01", "REQ-CLOUD-02")
 def test_cross_cloud_move_only_when_it_pays(test_customer, test_infrastructure, ws_client,
-                                            endpoints, ec2, narrative):
+                                            ec2, narrative):
     client = test_customer.client
-    api = Api(endpoints.portal_url, test_customer.token)
     region = test_infrastructure.spec.region
     pools = {p.name: (p.instance_type, p.count) for p in test_infrastructure.spec.pools}
     narrative.banner("CROSS-CLOUD OPTIMIZATION")
 
     with phase(1, "The catalogue carries GCP and Azure equivalents, with sources and dates"):
-        catalogue = api.get("/api/v1/catalogue")
-        cc = catalogue["cross_cloud"]
+        catalogue = client.catalogue()
+        cc = catalogue.cross_cloud
         for key in ("gcp", "azure", "egress"):
-            assert cc["sources"][key]["source"] and cc["sources"][key]["as_of"], key
+            assert cc.sources[key].source and cc.sources[key].as_of, key
         for itype, _ in pools.values():
-            clouds = {e["cloud"] for e in cc["equivalents"][region][itype]}
+            clouds = {e.cloud for e in cc.equivalents[region][itype]}
             assert clouds == {"gcp", "azure"}, f"{itype}: equivalents on {clouds}"
         cost_before = client.get_costs().monthly_cost
-        say(f"GCP prices as of {cc['sources']['gcp']['as_of']}, Azure as of "
-            f"{cc['sources']['azure']['as_of']}; egress ${cc['egress_per_gb']}/GB; migration "
-            f"${cc['migration_cost_per_instance']:,.0f}/instance over "
-            f"{cc['amortisation_months']} months")
+        say(f"GCP prices as of {cc.sources['gcp'].as_of}, Azure as of "
+            f"{cc.sources['azure'].as_of}; egress ${cc.egress_per_gb}/GB; migration "
+            f"${cc.migration_cost_per_instance:,.0f}/instance over "
+            f"{cc.amortisation_months} months")
 
     with phase(2, "A cost analysis that may look at GCP and Azure"):
-        analysis = finished_analysis(client, api.analyse(CLOUDS))
+        analysis = finished_analysis(client, client.start_analysis("cost", CLOUDS).id)
         got = {m["pool"]: m for m in analysis.results["cost"]["cross_cloud"]}
         want = expected_moves(catalogue, pools, region, ["gcp", "azure"])
         assert sorted(got) == sorted(pools), f"evaluated pools {sorted(got)}"
@@ -131,7 +112,7 @@ def test_cross_cloud_move_only_when_it_pays(test_customer, test_infrastructure, 
         say(f"Recommendation {rec.id}: ${rec.estimated_monthly_savings:,.2f}/month net")
 
     with phase(4, "Restricted to Azure, nothing pays"):
-        azure = finished_analysis(client, api.analyse(["aws", "azure"]))
+        azure = finished_analysis(client, client.start_analysis("cost", ["aws", "azure"]).id)
         moves = {m["pool"]: m for m in azure.results["cost"]["cross_cloud"]}
         want_az = expected_moves(catalogue, pools, region, ["azure"])
         assert all(m["to_cloud"] == "azure" and not m["worth_it"] for m in moves.values()), \
@@ -148,7 +129,7 @@ def test_cross_cloud_move_only_when_it_pays(test_customer, test_infrastructure, 
             events=ws_client)
         assert_optimization_successful(opt, required_traffic=(0,))
         (step,) = opt.steps
-        detail = step.detail if hasattr(step, "detail") else {}
+        detail = step.detail
         plan = detail.get("plan", {})
         assert step.name == "migration_plan" and detail.get("executed") is False, detail
         assert plan["moves"][0]["to_instance_type"] == move["to_instance_type"] and \
@@ -168,6 +149,5 @@ def test_cross_cloud_move_only_when_it_pays(test_customer, test_infrastructure, 
         assert spot and all(r.status == "superseded" and rec.id in (r.reason or "")
                             for r in spot), [(r.status, r.reason) for r in spot]
         say(f"The spot migration of the same pools was superseded: {spot[0].reason}")
-    api.http.close()
 
     narrative.banner("CROSS-CLOUD OPTIMIZATION PASSED")

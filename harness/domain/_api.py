@@ -67,6 +67,10 @@ class _Endpoints:
                      json=m.CustomerCreate(name=name).model_dump(), admin=True)
 
     @staticmethod
+    def me() -> _Call[m.MePublic]:
+        return _Call("GET", "/api/v1/me", m.MePublic, expect=(200,))
+
+    @staticmethod
     def discover(region: str) -> _Call[m.DiscoveryPublic]:
         return _Call("POST", "/api/v1/infrastructure/discover", m.DiscoveryPublic,
                      json=m.DiscoverRequest(region=region).model_dump())
@@ -76,9 +80,22 @@ class _Endpoints:
         return _Call("GET", "/api/v1/costs", m.CostPublic)
 
     @staticmethod
-    def start_analysis(kind: str) -> _Call[m.AnalysisPublic]:
+    def catalogue() -> _Call[m.CataloguePublic]:
+        return _Call("GET", "/api/v1/catalogue", m.CataloguePublic, expect=(200,))
+
+    @staticmethod
+    def savings_report(region: str | None) -> _Call[m.SavingsReportPublic]:
+        return _Call("GET", "/api/v1/reports/savings", m.SavingsReportPublic,
+                     params={"region": region} if region else None, expect=(200,))
+
+    @staticmethod
+    def start_analysis(kind: str, clouds: list[str] | None, region: str | None
+                       ) -> _Call[m.AnalysisPublic]:
+        # Only what the caller chose is sent: the platform's defaults stay its own.
+        body = m.AnalysisCreate.model_validate({"kind": kind, "clouds": clouds,
+                                                "region": region})
         return _Call("POST", "/api/v1/analyses", m.AnalysisPublic,
-                     json=m.AnalysisCreate(kind=kind).model_dump())  # type: ignore[arg-type]
+                     json=body.model_dump(exclude_none=True), expect=(202,))
 
     @staticmethod
     def get_analysis(analysis_id: str) -> _Call[m.AnalysisPublic]:
@@ -99,16 +116,24 @@ class _Endpoints:
         return _Call("POST", f"/api/v1/recommendations/{rec_id}/approve", m.ApprovalPublic)
 
     @staticmethod
-    def reject_recommendation(rec_id: str) -> _Call[m.RecommendationPublic]:
-        return _Call("POST", f"/api/v1/recommendations/{rec_id}/reject", None)
+    def reject_recommendation(rec_id: str, reason: str | None
+                              ) -> _Call[m.RecommendationPublic]:
+        return _Call("POST", f"/api/v1/recommendations/{rec_id}/reject",
+                     m.RecommendationPublic, json=_decision(reason), expect=(200,))
+
+    @staticmethod
+    def list_optimizations(limit: int | None) -> _Call[m.OptimizationsPublic]:
+        return _Call("GET", "/api/v1/optimizations", m.OptimizationsPublic,
+                     params={"limit": limit} if limit is not None else None, expect=(200,))
 
     @staticmethod
     def get_optimization(opt_id: str) -> _Call[m.OptimizationPublic]:
         return _Call("GET", f"/api/v1/optimizations/{opt_id}", m.OptimizationPublic)
 
     @staticmethod
-    def rollback_optimization(opt_id: str) -> _Call[m.OptimizationPublic]:
-        return _Call("POST", f"/api/v1/optimizations/{opt_id}/rollback", None)
+    def rollback_optimization(opt_id: str, reason: str | None) -> _Call[m.RollbackAccepted]:
+        return _Call("POST", f"/api/v1/optimizations/{opt_id}/rollback", m.RollbackAccepted,
+                     json=_decision(reason), expect=(202,))
 
     @staticmethod
     def metrics_summary(window_s: int) -> _Call[m.MetricsSummary]:
@@ -123,6 +148,39 @@ class _Endpoints:
     def audit(entity_id: str | None) -> _Call[m.AuditPublic]:
         return _Call("GET", "/api/v1/audit", m.AuditPublic,
                      params={"entity_id": entity_id} if entity_id else None)
+
+    # -- admin: the workload simulator's faults, proxied by the portal (X-Admin-Token) --
+
+    @staticmethod
+    def inject_fault(customer_id: str, pool: str, variant: str,
+                     effects: dict[str, float | None]) -> _Call[m.FaultsPublic]:
+        # Effects left out (or None) keep the platform's defaults (no effect, until cleared).
+        body = m.FaultCreate.model_validate({"customer_id": customer_id, "pool": pool,
+                                             "variant": variant, **effects})
+        return _Call("PUT", "/admin/faults", m.FaultsPublic,
+                     json=body.model_dump(exclude_none=True), admin=True, expect=(200,))
+
+    @staticmethod
+    def list_faults() -> _Call[m.FaultsPublic]:
+        return _Call("GET", "/admin/faults", m.FaultsPublic, admin=True, expect=(200,))
+
+    @staticmethod
+    def clear_faults(customer_id: str) -> _Call[m.FaultsCleared]:
+        # Without a customer the platform clears every customer's faults: on a shared stack
+        # that would reach into other tests, so the client never sends that.
+        if not customer_id:
+            raise ValueError("clear_faults needs a customer id (an empty one clears them all)")
+        return _Call("DELETE", "/admin/faults", m.FaultsCleared,
+                     params={"customer_id": customer_id}, admin=True, expect=(200,))
+
+    @staticmethod
+    def workload_state() -> _Call[m.WorkloadState]:
+        return _Call("GET", "/admin/workload", m.WorkloadState, admin=True, expect=(200,))
+
+
+def _decision(reason: str | None) -> dict[str, Any] | None:
+    """The optional ``{"reason"}`` body of a rejection or rollback (none without a reason)."""
+    return None if reason is None else m.DecisionRequest(reason=reason).model_dump()
 
 
 E = _Endpoints
@@ -153,7 +211,9 @@ class _Base:
                 body = response.json() if response.content else None
             except ValueError:
                 body = response.text
-        url = f"{self.base_url}{call.path}"
+        # The query belongs to the story: which customer's faults, which window, which page.
+        url = str(httpx.URL(f"{self.base_url}{call.path}", params=call.params)) \
+            if call.params else f"{self.base_url}{call.path}"
         self.exchanges.append(Exchange(
             at=time.time(), method=call.method, url=url,
             status=response.status_code if response is not None else None,
@@ -217,14 +277,24 @@ class PortalClient(_Base):
     def create_customer(self, name: str) -> m.CustomerPublic:
         return self._call(E.create_customer(name))  # type: ignore[no-any-return]
 
+    def me(self) -> m.MePublic:
+        return self._call(E.me())  # type: ignore[no-any-return]
+
     def discover(self, region: str = "us-east-1") -> m.DiscoveryPublic:
         return self._call(E.discover(region))  # type: ignore[no-any-return]
 
     def get_costs(self) -> m.CostPublic:
         return self._call(E.get_costs())  # type: ignore[no-any-return]
 
-    def start_analysis(self, kind: str) -> m.AnalysisPublic:
-        return self._call(E.start_analysis(kind))  # type: ignore[no-any-return]
+    def catalogue(self) -> m.CataloguePublic:
+        return self._call(E.catalogue())  # type: ignore[no-any-return]
+
+    def savings_report(self, region: str | None = None) -> m.SavingsReportPublic:
+        return self._call(E.savings_report(region))  # type: ignore[no-any-return]
+
+    def start_analysis(self, kind: str, clouds: list[str] | None = None, *,
+                       region: str | None = None) -> m.AnalysisPublic:
+        return self._call(E.start_analysis(kind, clouds, region))  # type: ignore[no-any-return]
 
     def get_analysis(self, analysis_id: str) -> m.AnalysisPublic:
         return self._call(E.get_analysis(analysis_id))  # type: ignore[no-any-return]
@@ -239,14 +309,21 @@ class PortalClient(_Base):
     def approve_recommendation(self, rec_id: str) -> m.ApprovalPublic:
         return self._call(E.approve_recommendation(rec_id))  # type: ignore[no-any-return]
 
-    def reject_recommendation(self, rec_id: str) -> Any:
-        return self._call(E.reject_recommendation(rec_id))
+    def reject_recommendation(self, rec_id: str, reason: str | None = None
+                              ) -> m.RecommendationPublic:
+        return self._call(  # type: ignore[no-any-return]
+            E.reject_recommendation(rec_id, reason))
+
+    def list_optimizations(self, *, limit: int | None = None) -> m.OptimizationsPublic:
+        return self._call(E.list_optimizations(limit))  # type: ignore[no-any-return]
 
     def get_optimization(self, opt_id: str) -> m.OptimizationPublic:
         return self._call(E.get_optimization(opt_id))  # type: ignore[no-any-return]
 
-    def rollback_optimization(self, opt_id: str) -> Any:
-        return self._call(E.rollback_optimization(opt_id))
+    def rollback_optimization(self, opt_id: str, reason: str | None = None
+                              ) -> m.RollbackAccepted:
+        return self._call(  # type: ignore[no-any-return]
+            E.rollback_optimization(opt_id, reason))
 
     def metrics_summary(self, window_s: int = 60) -> m.MetricsSummary:
         return self._call(E.metrics_summary(window_s))  # type: ignore[no-any-return]
@@ -256,6 +333,24 @@ class PortalClient(_Base):
 
     def audit(self, entity_id: str | None = None) -> m.AuditPublic:
         return self._call(E.audit(entity_id))  # type: ignore[no-any-return]
+
+    def inject_fault(self, customer_id: str, *, pool: str = "*", variant: str = "*",
+                     **effects: float | None) -> m.FaultsPublic:
+        """Admin: ``quality_drop``, ``added_latency_ms``, ``error_rate``,
+        ``demand_multiplier``, ``duration_s`` (docs/api.md, Faults). Answers every active fault."""
+        return self._call(  # type: ignore[no-any-return]
+            E.inject_fault(customer_id, pool, variant, effects))
+
+    def list_faults(self) -> m.FaultsPublic:
+        """Admin: every customer's active faults (``.of(customer_id)`` for one's)."""
+        return self._call(E.list_faults())  # type: ignore[no-any-return]
+
+    def clear_faults(self, customer_id: str) -> m.FaultsCleared:
+        """Admin: remove one customer's faults."""
+        return self._call(E.clear_faults(customer_id))  # type: ignore[no-any-return]
+
+    def workload_state(self) -> m.WorkloadState:
+        return self._call(E.workload_state())  # type: ignore[no-any-return]
 
 
 class AsyncPortalClient(_Base):
@@ -295,14 +390,25 @@ class AsyncPortalClient(_Base):
     async def create_customer(self, name: str) -> m.CustomerPublic:
         return await self._call(E.create_customer(name))  # type: ignore[no-any-return]
 
+    async def me(self) -> m.MePublic:
+        return await self._call(E.me())  # type: ignore[no-any-return]
+
     async def discover(self, region: str = "us-east-1") -> m.DiscoveryPublic:
         return await self._call(E.discover(region))  # type: ignore[no-any-return]
 
     async def get_costs(self) -> m.CostPublic:
         return await self._call(E.get_costs())  # type: ignore[no-any-return]
 
-    async def start_analysis(self, kind: str) -> m.AnalysisPublic:
-        return await self._call(E.start_analysis(kind))  # type: ignore[no-any-return]
+    async def catalogue(self) -> m.CataloguePublic:
+        return await self._call(E.catalogue())  # type: ignore[no-any-return]
+
+    async def savings_report(self, region: str | None = None) -> m.SavingsReportPublic:
+        return await self._call(E.savings_report(region))  # type: ignore[no-any-return]
+
+    async def start_analysis(self, kind: str, clouds: list[str] | None = None, *,
+                             region: str | None = None) -> m.AnalysisPublic:
+        return await self._call(  # type: ignore[no-any-return]
+            E.start_analysis(kind, clouds, region))
 
     async def get_analysis(self, analysis_id: str) -> m.AnalysisPublic:
         return await self._call(E.get_analysis(analysis_id))  # type: ignore[no-any-return]
@@ -318,14 +424,21 @@ class AsyncPortalClient(_Base):
     async def approve_recommendation(self, rec_id: str) -> m.ApprovalPublic:
         return await self._call(E.approve_recommendation(rec_id))  # type: ignore[no-any-return]
 
-    async def reject_recommendation(self, rec_id: str) -> Any:
-        return await self._call(E.reject_recommendation(rec_id))
+    async def reject_recommendation(self, rec_id: str, reason: str | None = None
+                                    ) -> m.RecommendationPublic:
+        return await self._call(  # type: ignore[no-any-return]
+            E.reject_recommendation(rec_id, reason))
+
+    async def list_optimizations(self, *, limit: int | None = None) -> m.OptimizationsPublic:
+        return await self._call(E.list_optimizations(limit))  # type: ignore[no-any-return]
 
     async def get_optimization(self, opt_id: str) -> m.OptimizationPublic:
         return await self._call(E.get_optimization(opt_id))  # type: ignore[no-any-return]
 
-    async def rollback_optimization(self, opt_id: str) -> Any:
-        return await self._call(E.rollback_optimization(opt_id))
+    async def rollback_optimization(self, opt_id: str, reason: str | None = None
+                                    ) -> m.RollbackAccepted:
+        return await self._call(  # type: ignore[no-any-return]
+            E.rollback_optimization(opt_id, reason))
 
     async def metrics_summary(self, window_s: int = 60) -> m.MetricsSummary:
         return await self._call(E.metrics_summary(window_s))  # type: ignore[no-any-return]
@@ -335,6 +448,20 @@ class AsyncPortalClient(_Base):
 
     async def audit(self, entity_id: str | None = None) -> m.AuditPublic:
         return await self._call(E.audit(entity_id))  # type: ignore[no-any-return]
+
+    async def inject_fault(self, customer_id: str, *, pool: str = "*", variant: str = "*",
+                           **effects: float | None) -> m.FaultsPublic:
+        return await self._call(  # type: ignore[no-any-return]
+            E.inject_fault(customer_id, pool, variant, effects))
+
+    async def list_faults(self) -> m.FaultsPublic:
+        return await self._call(E.list_faults())  # type: ignore[no-any-return]
+
+    async def clear_faults(self, customer_id: str) -> m.FaultsCleared:
+        return await self._call(E.clear_faults(customer_id))  # type: ignore[no-any-return]
+
+    async def workload_state(self) -> m.WorkloadState:
+        return await self._call(E.workload_state())  # type: ignore[no-any-return]
 
 
 Condition = Callable[[], Any]
