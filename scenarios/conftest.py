@@ -24,7 +24,7 @@ class Faults:
     def inject(self, *, pool: str = "*", variant: str = "*", **effects: float | None
                ) -> FaultsPublic:
         """Set a fault: ``quality_drop``, ``added_latency_ms``, ``error_rate``,
-        ``demand_multiplier``, ``duration_s`` (see docs/api.md, Faults)."""
+        ``demand_multiplier``, ``duration_s``, ``from_traffic_pct`` (docs/api.md, Faults)."""
         active = self._client.inject_fault(self.customer_id, pool=pool, variant=variant,
                                            **effects)
         assert any(f.pool == pool and f.variant == variant

@@ -278,6 +278,7 @@ class FaultCreate(_Request):
     error_rate: float | None = None
     demand_multiplier: float | None = None
     duration_s: float | None = None
+    from_traffic_pct: int | None = None  # dormant until a rollout sends this % to spot
 
 
 class FaultPublic(_Response):
@@ -288,6 +289,7 @@ class FaultPublic(_Response):
     added_latency_ms: float = 0.0
     error_rate: float = 0.0
     demand_multiplier: float = 1.0
+    from_traffic_pct: int = 0
     expires_in_s: float | None = None
 
 
