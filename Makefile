@@ -65,11 +65,16 @@ test-fast: images  ## everything but tests marked slow
 
 test-all: images  ## every test on a fresh stack whose platform runs under coverage; reports in artifacts/
 	@rm -rf artifacts/coverage && mkdir -p artifacts/coverage
-	@E2E_PROJECT=optiinfra-e2e-coverage E2E_PORT_OFFSET=$(COVERAGE_PORT_OFFSET) \
-	  E2E_COMPOSE_FILE=docker-compose.e2e.yml:compose/coverage.override.yml \
+	@# The CLI starts the stack (its progress shows live; under xdist a worker would start it
+	@# silently); the services write their coverage data when `down` stops them.
+	@export E2E_PROJECT=optiinfra-e2e-coverage E2E_PORT_OFFSET=$(COVERAGE_PORT_OFFSET) \
+	  E2E_COMPOSE_FILE=docker-compose.e2e.yml:compose/coverage.override.yml; \
+	  trap '$(PY) -m harness down' EXIT; \
+	  $(PY) -m harness down && $(PY) -m harness up --no-build || exit $$?; \
 	  $(PYTEST) tests scenarios -m "not serial" -n $(E2E_WORKERS) --no-build \
 	  --junitxml=artifacts/junit.xml --html=artifacts/report.html --self-contained-html $(PYTEST_ARGS); \
-	  status=$$?; $(PY) scripts/platform_coverage.py artifacts/coverage; exit $$status
+	  status=$$?; trap - EXIT; $(PY) -m harness down; \
+	  $(PY) scripts/platform_coverage.py artifacts/coverage; exit $$status
 
 test: images  ## the README's test command (CI): unit tests, then e2e on a fresh stack, then leftovers check
 	@$(PYTEST) tests -q -p no:randomly

@@ -56,6 +56,15 @@ class Customer:
     def post(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
         return self.http.post(path, json=body, **kw)
 
+    def close(self) -> None:
+        """Done with this customer: close the client and terminate its instances (the
+        platform's spot ones too), or the workload would simulate them for the rest of the
+        stack's life and every later run on a warm stack would be slower."""
+        self.http.close()
+        ids = [i["InstanceId"] for i in live_instances(self.id)]
+        if ids:
+            ec2().terminate_instances(InstanceIds=ids)
+
 
 def portal(token: str | None = None, **headers: str) -> httpx.Client:
     h = {"Authorization": f"Bearer {token}"} if token else {}

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.e2e
 def pair() -> Iterator[tuple[Customer, Customer]]:
     a, b = new_customer("bad-input"), new_customer("bad-input-other")
     yield a, b
-    a.http.close()
-    b.http.close()
+    a.close()
+    b.close()
 
 
 def field_errors(r: httpx.Response) -> set[str]:

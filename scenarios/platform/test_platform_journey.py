@@ -27,7 +27,8 @@ NewCustomer = Callable[[str], Customer]
 
 @pytest.fixture
 def new_platform_customer() -> Iterator[NewCustomer]:
-    """Fresh customers (each its own API client), closed at teardown."""
+    """Fresh customers (each its own API client), closed and their instances terminated at
+    teardown."""
     made: list[Customer] = []
 
     def make(prefix: str) -> Customer:
@@ -36,7 +37,7 @@ def new_platform_customer() -> Iterator[NewCustomer]:
 
     yield make
     for c in made:
-        c.http.close()
+        c.close()
 
 
 @pytest.mark.req("REQ-SPOT-01", "REQ-SPOT-02", "REQ-ISO-02", "REQ-ISO-03", "REQ-LEARN-01")
