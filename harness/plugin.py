@@ -116,6 +116,13 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
 
 
 @pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first (after pytest-randomly's shuffle, which stays in force
+    within each group): under xdist a long scenario handed out last sets the wall time."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if (hasattr(config, "workerinput") or not config.stash.get(_OUTERMOST, False)

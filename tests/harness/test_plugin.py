@@ -61,3 +61,22 @@ def test_stack_options_are_in_help(pytester):
         "*--no-build*start the stack from the images already built",
     ])
     assert result.ret == 0
+
+
+def test_slow_tests_are_handed_out_first_keeping_the_order_within_each_group(pytester):
+    pytester.makepyfile(test_order="""
+        import pytest
+
+        def test_a(): pass
+
+        @pytest.mark.slow
+        def test_b(): pass
+
+        def test_c(): pass
+
+        @pytest.mark.slow
+        def test_d(): pass
+    """)
+    result = pytester.runpytest("-p", "no:randomly", "--collect-only", "-q")
+    listed = [line.split("::")[-1] for line in result.outlines if "::test_" in line]
+    assert listed == ["test_b", "test_d", "test_a", "test_c"]
