@@ -1,9 +1,12 @@
-"""The platform rides out a datastore restart: services reconnect, stay healthy, and the
-next journey completes. These restart shared containers, so they run alone (`serial`):
-`make test` runs them before the parallel suite, on the same stack.
+"""The platform rides out a datastore restart (services reconnect, stay healthy, and the
+next journey completes) and an agent killed in the middle of a task (the task is claimed
+again once idle and runs exactly once). These restart or pause shared containers, so they
+run alone (`serial`): `make test` runs them before the parallel suite, on the same stack.
 """
 
 from __future__ import annotations
+
+import json
 
 import httpx
 import pytest
@@ -11,7 +14,9 @@ from python_on_whales import DockerClient
 
 from harness import phase, say, wait_for
 from harness.domain import (
+    DEFAULT_FLEET,
     assert_optimization_successful,
+    launch_fleet,
     wait_for_optimization_complete,
     wait_for_recommendation,
     wait_for_validation,
@@ -28,11 +33,15 @@ def _ready(url: str) -> dict:
     return body
 
 
+def _container(stack, service: str):
+    (container,) = DockerClient().container.list(all=True, filters=[
+        ("label", f"com.docker.compose.project={stack.project}"),
+        ("label", f"com.docker.compose.service={service}")])
+    return container
+
+
 def _restart(stack, service: str) -> None:
-    (container,) = [c for c in DockerClient().container.list(
-        filters=[("label", f"com.docker.compose.project={stack.project}"),
-                 ("label", f"com.docker.compose.service={service}")])]
-    DockerClient().container.restart(container, time=5)
+    DockerClient().container.restart(_container(stack, service), time=5)
 
 
 @pytest.mark.req("REQ-RESIL-01")
@@ -71,3 +80,72 @@ def test_journey_completes_after_a_datastore_restart(stack, endpoints, store, te
 
     with phase(3, "Every service is still healthy"):
         assert stack.status().all_ready, stack.status().table()
+
+
+# The platform's task queue as Redis holds it (docs/api.md: agents, Redis Streams).
+TASKS = "optiinfra:tasks:{agent}"
+GROUP = "{agent}-agents"
+
+
+def _pending(redis_client, agent: str, task_id: str) -> dict | None:
+    """The consumer-group entry of ``task_id`` while a consumer holds it unacknowledged."""
+    stream, group = TASKS.format(agent=agent), GROUP.format(agent=agent)
+    for entry in redis_client.xpending_range(stream, group, min="-", max="+", count=1000):
+        for _mid, fields in redis_client.xrange(stream, min=entry["message_id"],
+                                                max=entry["message_id"]):
+            if json.loads(fields["data"])["id"] == task_id:
+                return entry
+    return None
+
+
+@pytest.mark.req("REQ-RESIL-02")
+def test_a_task_whose_agent_dies_is_claimed_again_and_runs_once(
+        stack, test_customer, ec2, redis_client, ws_client):
+    client = test_customer.client
+    docker = DockerClient()
+    agent, workload = _container(stack, "agent-application"), _container(stack, "workload")
+    try:
+        with phase(1, "The application agent takes a validation it cannot finish yet"):
+            # With the workload paused a new fleet has no samples, so the agent's baseline
+            # check waits for them: its task stays in flight, long enough to kill it there.
+            docker.container.pause(workload)
+            launch_fleet(ec2, test_customer.id, DEFAULT_FLEET)
+            client.start_analysis("cost")
+            rec = wait_for_recommendation(client, kind="spot_migration", timeout=60,
+                                          events=ws_client)
+            task_id = f"validate:{rec.id}:application"
+            held = wait_for(lambda: _pending(redis_client, "application", task_id),
+                            timeout=30, interval=0.1, until=bool,
+                            description=f"the application agent to take task {task_id}")
+            say(f"task {task_id} held by {held['consumer']}, unacknowledged")
+
+        with phase(2, "The agent is killed mid-task and comes back"):
+            docker.container.kill(agent)  # SIGKILL: no chance to finish or hand back
+            docker.container.unpause(workload)
+            docker.container.start(agent)
+            say("agent-application killed and started again; workload resumed")
+
+        with phase(3, "The task is claimed again once idle and runs exactly once"):
+            rec = wait_for_validation(client, rec.id, timeout=120, events=ws_client)
+            verdicts = [(v.agent, v.verdict) for v in rec.validations]
+            assert rec.status == "validated", f"recommendation is '{rec.status}': {verdicts}"
+            assert [a for a, _ in verdicts].count("application") == 1, verdicts
+            recorded = [e for e in ws_client.snapshot() if e.entity_id == rec.id
+                        and e.type == "validation.recorded"
+                        and e.data.get("agent") == "application"]
+            assert len(recorded) == 1, ws_client.timeline()
+            left = _pending(redis_client, "application", task_id)
+            assert left is None, f"task still unacknowledged after it ran: {left}"
+            say(f"validated with one application verdict: {verdicts}")
+
+        with phase(4, "Every service is healthy again"):
+            status = wait_for(stack.status, timeout=120, interval=1, until=lambda s: s.all_ready,
+                              description="every service healthy after the agent's restart")
+            say(status.brief())
+    finally:
+        agent.reload()
+        workload.reload()
+        if workload.state.paused:
+            docker.container.unpause(workload)
+        if not agent.state.running:
+            docker.container.start(agent)

@@ -11,6 +11,7 @@ from _platform_journey import (
     ADMIN_TOKEN,
     PORTAL_URL,
     Customer,
+    close_customers,
     json_ok,
     launch_fleet,
     new_customer,
@@ -27,8 +28,7 @@ pytestmark = pytest.mark.e2e
 def pair() -> Iterator[tuple[Customer, Customer]]:
     a, b = new_customer("bad-input"), new_customer("bad-input-other")
     yield a, b
-    a.close()
-    b.close()
+    close_customers([a, b])
 
 
 def field_errors(r: httpx.Response) -> set[str]:

@@ -12,6 +12,7 @@ from _platform_journey import (
     Customer,
     EventRecorder,
     check_journey,
+    close_customers,
     json_ok,
     launch_fleet,
     live_instances,
@@ -36,8 +37,7 @@ def new_platform_customer() -> Iterator[NewCustomer]:
         return made[-1]
 
     yield make
-    for c in made:
-        c.close()
+    close_customers(made)
 
 
 @pytest.mark.req("REQ-SPOT-01", "REQ-SPOT-02", "REQ-ISO-02", "REQ-ISO-03", "REQ-LEARN-01")
