@@ -177,17 +177,25 @@ class Stack:
         with interrupts_deferred():
             if not quiet:
                 self._say(f"tearing down stack '{self.project}'...")
-            try:
-                self._docker.compose.down(volumes=True, remove_orphans=True, timeout=5, quiet=True)
-            except DockerException as exc:
-                self._say(f"compose down failed ({_last_line(exc)}); removing by label")
+            # No env file: this checkout never started the stack (or it is gone already), and
+            # compose cannot run without it; the labels still find whatever exists.
+            started_here = self._env_file.exists()
+            if started_here:
+                try:
+                    self._docker.compose.down(volumes=True, remove_orphans=True, timeout=5,
+                                              quiet=True)
+                except DockerException as exc:
+                    self._say(f"compose down failed ({_last_line(exc)}); removing by label")
             # Whatever compose missed (a half-created stack, a renamed service) goes by label.
-            res.remove_project_resources(self._docker, self.project)
+            found = res.remove_project_resources(self._docker, self.project)
             with contextlib.suppress(FileNotFoundError):
                 self._env_file.unlink()
         elapsed = time.monotonic() - started
         if not quiet:
-            self._say(f"stack '{self.project}' removed in {elapsed:.1f}s")
+            if started_here or found:
+                self._say(f"stack '{self.project}' removed in {elapsed:.1f}s")
+            else:
+                self._say(f"stack '{self.project}': nothing to remove")
         return elapsed
 
     def sweep_orphans(self) -> list[str]:

@@ -494,11 +494,28 @@ def test_down_goes_on_by_label_when_compose_down_fails(new_stack, leftovers):
     leftovers.raises["compose.down"] = docker_error("no such service: renamed",
                                                     command=("docker", "compose", "down"))
     stack, lines = new_stack(leftovers)
+    stack.config.state_dir.mkdir(parents=True)
+    (stack.config.state_dir / "e2e-test.env").write_text("E2E_RUN_ID=run-1\n")
 
     stack.down()
 
     assert [c.name for c in leftovers.containers] == ["other-db-1"]
     assert said(lines, "compose down failed (no such service: renamed); removing by label") == 1
+
+
+def test_down_without_an_env_file_removes_by_label_only(new_stack, leftovers):
+    stack, lines = new_stack(leftovers)  # never started from this checkout: no env file
+    stack.down()
+    assert leftovers.called("compose.down") == []  # compose would refuse without it
+    assert [c.name for c in leftovers.containers] == ["other-db-1"]
+    assert said(lines, "stack 'e2e-test' removed in") == 1
+
+
+def test_down_of_a_stack_that_does_not_exist_says_so(new_stack):
+    stack, lines = new_stack(FakeDocker())
+    stack.down()
+    assert said(lines, "stack 'e2e-test': nothing to remove") == 1
+    assert said(lines, "removed in") == 0
 
 
 def test_quiet_down_prints_nothing(new_stack, leftovers):
