@@ -48,7 +48,9 @@ from harness.core._traceability import (
     PhaseTiming,
     TestRecord,
     build_matrix,
+    combine_sessions,
     merge_records,
+    record_from_dict,
     write_matrix,
 )
 from harness.domain import Endpoints
@@ -59,6 +61,8 @@ CATALOGUE_FILE = "requirements.toml"
 STAMP_ENV = "E2E_ARTIFACTS_STAMP"
 ARTIFACTS_ENV = "E2E_ARTIFACTS_DIR"
 NO_BUNDLE_ENV = "E2E_NO_BUNDLE"
+RUN_ENV = "E2E_RUN_ID"  # several pytest sessions of one run share its folder and reports
+SESSIONS_FILE = ".sessions.json"  # what the earlier sessions of the run recorded
 KEEP_RUNS_ENV = "E2E_KEEP_RUNS"
 DEFAULT_KEEP_RUNS = 20  # nightly jobs on one machine must not fill its disk
 REPORT_FILES = ("summary.md", "traceability.md", "traceability.json")
@@ -94,8 +98,9 @@ class _RunState:
         # Fixed at session start, not at configure: harness.plugin sets E2E_SESSION_ID after
         # this plugin is configured. Later changes to the environment do not move the run.
         if self._run_id is None:
-            self._run_id = run_id(os.environ.get(STAMP_ENV) or utc_stamp(),
-                                  os.environ.get("E2E_SESSION_ID", "nosession"))
+            self._run_id = os.environ.get(RUN_ENV) or run_id(
+                os.environ.get(STAMP_ENV) or utc_stamp(),
+                os.environ.get("E2E_SESSION_ID", "nosession"))
         return self._run_id
 
     @property
@@ -509,11 +514,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     try:
         records = merge_records(st.records, _known_tests(st))
+        duration, status = time.monotonic() - st.started, int(exitstatus)
+        if os.environ.get(RUN_ENV):  # a run of several sessions: report the whole run
+            earlier = _earlier_sessions(st.run_dir)
+            if earlier is not None:
+                records = combine_sessions(earlier["records"], records)
+                duration += earlier["duration_s"]
+                status = _combined_status(earlier["exit_status"], status)
+            _save_sessions(st.run_dir, records, duration, status)
         matrix = build_matrix(st.catalogue, records)
         md, js = write_matrix(matrix, st.run_dir, st.run_id)
         summary = write_summary(st.run_dir / "summary.md", render_summary(
-            st.run_id, records, matrix, duration_s=time.monotonic() - st.started,
-            exit_status=int(exitstatus)))
+            st.run_id, records, matrix, duration_s=duration, exit_status=status))
         st.written = [summary, md, js]
         _publish_latest(st.root / "latest", st.written, st.run_id)
         st.pruned = prune_runs(st.root, st.keep_runs, current=st.run_id)
@@ -523,6 +535,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _ERROR = pytest.StashKey[str]()
+
+
+def _earlier_sessions(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((run_dir / SESSIONS_FILE).read_text())
+        return {"records": [record_from_dict(r) for r in data["records"]],
+                "duration_s": float(data["duration_s"]), "exit_status": int(data["exit_status"])}
+    except FileNotFoundError:
+        return None
+
+
+def _save_sessions(run_dir: Path, records: list[TestRecord], duration_s: float,
+                   status: int) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / SESSIONS_FILE).write_text(json.dumps({
+        "records": [asdict(r) for r in records], "duration_s": duration_s,
+        "exit_status": status}))
+
+
+def _combined_status(earlier: int, latest: int) -> int:
+    """A failure in any session fails the run; 'no tests collected' (5) only if all say so."""
+    for status in (earlier, latest):
+        if status not in (0, 5):
+            return status
+    return 5 if earlier == latest == 5 else 0
 
 
 def _keep_runs() -> int:

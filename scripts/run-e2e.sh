@@ -7,6 +7,8 @@
 set -uo pipefail
 PY=${PY:-.venv/bin/python}
 workers=${E2E_WORKERS:-4}
+# Both pytest sessions write into one artifacts/<run>/ and its reports cover both.
+export E2E_RUN_ID=${E2E_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-e2e-$$}
 was_up=0
 "$PY" -m harness status >/dev/null 2>&1 && was_up=1
 cleanup() { [ "$was_up" = 1 ] || "$PY" -m harness down; }

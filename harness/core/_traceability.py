@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ._exceptions import ConfigError
 
@@ -231,3 +232,23 @@ def merge_records(records: Mapping[str, TestRecord], known: Mapping[str, list[st
         if nodeid not in merged:
             merged[nodeid] = TestRecord(nodeid=nodeid, outcome=NOT_RUN, requirements=list(reqs))
     return list(merged.values())
+
+
+def record_from_dict(data: Mapping[str, Any]) -> TestRecord:
+    """A TestRecord back from its ``asdict`` form (records.json)."""
+    fields = dict(data)
+    fields["phases"] = [PhaseTiming(**p) for p in fields.get("phases", [])]
+    return TestRecord(**fields)
+
+
+def combine_sessions(earlier: Iterable[TestRecord], latest: Iterable[TestRecord]
+                     ) -> list[TestRecord]:
+    """The records of one run made of several pytest sessions (``make test-e2e`` runs the
+    ``serial`` tests alone, then the rest): a test counts with the outcome of the last
+    session that ran it, and is 'not run' only when no session ran it."""
+    combined = {r.nodeid: r for r in earlier}
+    for r in latest:
+        if r.outcome == NOT_RUN and r.nodeid in combined:
+            continue
+        combined[r.nodeid] = r
+    return list(combined.values())
