@@ -55,7 +55,8 @@ def completed_bonus(similar: list[dict]) -> float:
                if p.get("outcome") == "completed" and p["score"] >= 0.8)
 
 
-@pytest.mark.req("REQ-JOURNEY-01", "REQ-JOURNEY-02", "REQ-LEARN-02", "REQ-MULTI-01")
+@pytest.mark.req("REQ-JOURNEY-01", "REQ-JOURNEY-02", "REQ-LEARN-02", "REQ-MULTI-01",
+                 "REQ-AGENT-02")
 def test_onboarding_to_savings_report(test_customer, test_infrastructure, ws_client, faults,
                                       api_client, ec2, clickhouse, narrative):
     client = test_customer.client
@@ -113,6 +114,8 @@ def test_onboarding_to_savings_report(test_customer, test_infrastructure, ws_cli
         assert spot.status == "rejected" and votes.get("resource", ("",))[0] == "reject", \
             f"spot migration on a saturated pool is '{spot.status}': {votes}"
         assert "inference" in votes["resource"][1], votes["resource"]
+        assert f"resource: {votes['resource'][1]}" in (spot.reason or ""), \
+            f"the rejection does not carry the resource agent's reason: {spot.reason!r}"
         scale = wait_for_validation(client, by_kind["scale_out"][0].id, timeout=60,
                                     events=ws_client)
         assert scale.status == "validated", scale.validations

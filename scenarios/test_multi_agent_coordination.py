@@ -33,7 +33,7 @@ def clickhouse_p95(clickhouse, customer_id: str, window_s: int = 120) -> dict[st
     return {pool: round(v, 2) for pool, v in rows}
 
 
-@pytest.mark.req("REQ-MULTI-01", "REQ-MULTI-02")
+@pytest.mark.req("REQ-MULTI-01", "REQ-MULTI-02", "REQ-EVENT-02")
 def test_full_analysis_engages_all_four_agents(test_customer, test_infrastructure,
                                                baseline_metrics, ws_client, clickhouse,
                                                narrative):

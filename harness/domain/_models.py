@@ -92,6 +92,7 @@ class RecommendationPublic(_Response):
     confidence: float = 0.0
     validations: list[Validation] = Field(default_factory=list)
     similar_patterns: list[dict[str, Any]] = Field(default_factory=list)
+    reason: str | None = None  # why it was rejected or superseded
 
     @property
     def approving_agents(self) -> list[str]:
