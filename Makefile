@@ -77,9 +77,10 @@ test-all: images  ## every test on a fresh stack whose platform runs under cover
 	  $(PY) scripts/platform_coverage.py artifacts/coverage; exit $$status
 
 test: images  ## the README's test command (CI): unit tests, then e2e on a fresh stack, then leftovers check
-	@$(PYTEST) tests -q -p no:randomly
-	@bash scripts/run-e2e.sh $(PYTEST_ARGS)
-	@bash scripts/check-leftovers.sh
+	@# One run id: the fast and e2e sessions write one summary and traceability matrix.
+	@export E2E_RUN_ID=$${E2E_RUN_ID:-$$(date -u +%Y%m%dT%H%M%SZ)-test-$$$$}; \
+	  $(PYTEST) tests -q -p no:randomly && bash scripts/run-e2e.sh $(PYTEST_ARGS) \
+	  && bash scripts/check-leftovers.sh
 
 bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory
 	@$(PY) scripts/bench_stack.py
