@@ -200,7 +200,12 @@ class _Base:
 
     def _headers(self, call: _Call[Any]) -> dict[str, str]:
         if call.admin:
-            return {"X-Admin-Token": self.admin_token or ""}
+            if self.admin_token is None:  # "" is sent as is: a test may want the 401/403
+                raise HarnessError(
+                    f"{call.method} {call.path} is an admin call and this client has no admin "
+                    f"token: pass admin_token=... (the stack's is $E2E_ADMIN_TOKEN; the "
+                    f"api_client fixture and with_token() clones of it carry it)")
+            return {"X-Admin-Token": self.admin_token}
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def _finish(self, call: _Call[M], response: httpx.Response | None, started: float,

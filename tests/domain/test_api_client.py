@@ -10,6 +10,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from harness.core import HarnessError
 from harness.domain import (
     REPO_ROOT,
     ApiError,
@@ -429,3 +430,20 @@ def test_client_model_names_only_fields_the_server_sends(client_name, server_nam
     client = set(getattr(client_models, client_name).model_fields)
     server = set(getattr(server_models, server_name).model_fields)
     assert client <= server, f"{client_name} names {sorted(client - server)}"
+
+
+def test_an_admin_call_without_an_admin_token_fails_before_sending():
+    seen: list[httpx.Request] = []
+    api = PortalClient("http://portal", token="tok-1",
+                       transport=httpx.MockTransport(_portal(seen)))
+    with pytest.raises(HarnessError, match=r"PUT /admin/faults is an admin call .* admin_token"):
+        api.inject_fault("c1", quality_drop=0.2)
+    assert seen == []
+
+
+def test_an_empty_admin_token_is_sent_as_is():
+    seen: list[httpx.Request] = []
+    api = AsyncPortalClient("http://portal", admin_token="",
+                            transport=httpx.MockTransport(_portal(seen)))
+    asyncio.run(api.list_faults())
+    assert seen[0].headers["X-Admin-Token"] == ""
