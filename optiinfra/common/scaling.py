@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from .gates import MAX_UTILIZATION, Verdict, approve, reject
 
@@ -100,3 +101,21 @@ def latency_improved(baseline_p95_ms: float, measured_p95_ms: float, samples: in
     if better < MIN_LATENCY_IMPROVEMENT:
         return reject(f"{msg}, needs at least {MIN_LATENCY_IMPROVEMENT:.0%} better", **data)
     return approve(msg, **data)
+
+
+def pool_recommendation(kind: str, savings: float, confidence: float, region: str,
+                        plan: ScaleOutPlan | ConsolidationPlan, catalogue: Any,
+                        **details: Any) -> dict:
+    """The shape every recommendation that resizes one pool shares (scale-out by the
+    performance agent, consolidation by the resource agent); ``details`` adds its own."""
+    return {
+        "kind": kind, "estimated_monthly_savings": savings, "confidence": confidence,
+        "risk": 0.0, "similar_patterns": [],
+        "details": {
+            "region": region, "pools": [plan.pool], "candidates": [], "savings_pct": 0.0,
+            "pool": plan.pool, "instance_type": plan.instance_type,
+            "instances": plan.instances, "utilization": plan.utilization,
+            "predicted_utilization": plan.predicted_utilization, **details,
+            "catalogue": {"source": catalogue.source, "as_of": catalogue.as_of},
+        },
+    }

@@ -59,20 +59,24 @@ Customer = Annotated[str, Depends(customer)]
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/infrastructure/discover", response_model=Inventory)
-async def discover(body: DiscoverRequest, cid: Customer, request: Request) -> dict:
+Region = Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+
+
+async def _inventory(request: Request, cid: str, region: str) -> dict:
+    """The customer's live fleet in ``region``, priced, as the cost agent discovers it."""
     svc = services(request)
-    return await svc.dispatcher.call("cost", "discover", cid, {"region": body.region},
+    return await svc.dispatcher.call("cost", "discover", cid, {"region": region},
                                      svc.settings.rpc_timeout_s)
 
 
+@router.post("/infrastructure/discover", response_model=Inventory)
+async def discover(body: DiscoverRequest, cid: Customer, request: Request) -> dict:
+    return await _inventory(request, cid, body.region)
+
+
 @router.get("/costs", response_model=CostsPublic)
-async def costs(cid: Customer, request: Request,
-                region: Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
-                = "us-east-1") -> CostsPublic:
-    svc = services(request)
-    inv = await svc.dispatcher.call("cost", "discover", cid, {"region": region},
-                                    svc.settings.rpc_timeout_s)
+async def costs(cid: Customer, request: Request, region: Region = "us-east-1") -> CostsPublic:
+    inv = await _inventory(request, cid, region)
     return CostsPublic(monthly_cost=inv["monthly_cost"], currency=inv["currency"],
                        region=region, instance_count=len(inv["instances"]),
                        by_lifecycle=inv["by_lifecycle"], catalogue=inv["catalogue"])
@@ -85,13 +89,9 @@ async def catalogue() -> dict:
 
 
 @router.get("/reports/savings", response_model=SavingsReportPublic)
-async def savings(cid: Customer, request: Request,
-                  region: Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
-                  = "us-east-1") -> dict:
-    svc = services(request)
-    inv = await svc.dispatcher.call("cost", "discover", cid, {"region": region},
-                                    svc.settings.rpc_timeout_s)
-    async with svc.db.tx() as conn:
+async def savings(cid: Customer, request: Request, region: Region = "us-east-1") -> dict:
+    inv = await _inventory(request, cid, region)
+    async with services(request).db.tx() as conn:
         rows = await store.savings_rows(conn, cid)
     return {**savings_report(rows, inv["monthly_cost"], inv["currency"]), "region": region}
 

@@ -28,21 +28,11 @@ class PerformanceAgent:
         """A recommendation: its 'savings' are negative, the price of the added instances."""
         hourly = self.cat.price(region, plan.instance_type).on_demand
         extra = monthly(hourly * plan.add)
-        return {
-            "kind": "scale_out", "estimated_monthly_savings": -extra,
-            "confidence": SCALE_OUT_CONFIDENCE, "risk": 0.0, "similar_patterns": [],
-            "details": {
-                "region": region, "pools": [plan.pool], "candidates": [], "savings_pct": 0.0,
-                "pool": plan.pool, "instance_type": plan.instance_type,
-                "instances": plan.instances, "add": plan.add,
-                "utilization": plan.utilization,
-                "predicted_utilization": plan.predicted_utilization,
-                "baseline_p95_ms": plan.latency_p95_ms,
-                "predicted_p95_ms": plan.predicted_p95_ms,
-                "on_demand_hourly": hourly, "added_monthly_cost": extra,
-                "catalogue": {"source": self.cat.source, "as_of": self.cat.as_of},
-            },
-        }
+        return scaling.pool_recommendation(
+            "scale_out", -extra, SCALE_OUT_CONFIDENCE, region, plan, self.cat,
+            add=plan.add, baseline_p95_ms=plan.latency_p95_ms,
+            predicted_p95_ms=plan.predicted_p95_ms, on_demand_hourly=hourly,
+            added_monthly_cost=extra)
 
     def analyze(self, task: Task) -> dict:
         stats = self.metrics.pool_stats(task.customer_id, BASELINE_WINDOW_S)

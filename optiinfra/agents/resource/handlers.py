@@ -25,19 +25,9 @@ class ResourceAgent:
 
     def _consolidation(self, plan: scaling.ConsolidationPlan, region: str) -> dict:
         hourly = self.cat.price(region, plan.instance_type).on_demand
-        return {
-            "kind": "consolidation", "estimated_monthly_savings": monthly(hourly * plan.remove),
-            "confidence": CONSOLIDATION_CONFIDENCE, "risk": 0.0, "similar_patterns": [],
-            "details": {
-                "region": region, "pools": [plan.pool], "candidates": [], "savings_pct": 0.0,
-                "pool": plan.pool, "instance_type": plan.instance_type,
-                "instances": plan.instances, "remove": plan.remove,
-                "utilization": plan.utilization,
-                "predicted_utilization": plan.predicted_utilization,
-                "on_demand_hourly": hourly,
-                "catalogue": {"source": self.cat.source, "as_of": self.cat.as_of},
-            },
-        }
+        return scaling.pool_recommendation(
+            "consolidation", monthly(hourly * plan.remove), CONSOLIDATION_CONFIDENCE, region,
+            plan, self.cat, remove=plan.remove, on_demand_hourly=hourly)
 
     def analyze(self, task: Task) -> dict:
         stats = self.metrics.pool_stats(task.customer_id, WINDOW_S)
