@@ -35,7 +35,8 @@ setup: docker venv  ## engine + virtualenv: everything the other targets need
 
 images: setup  ## base image (bootstrapped if no registry), wheelhouse, all images (cached)
 	@bash scripts/wheelhouse.sh
-	@export E2E_BASE_IMAGE=$$(bash scripts/base-image.sh) && \
+	@# (assign, then export: `export X=$$(cmd)` would hide a failure of cmd)
+	@base=$$(bash scripts/base-image.sh) && export E2E_BASE_IMAGE=$$base && \
 	  echo "[images] building on $$E2E_BASE_IMAGE" && \
 	  docker compose --progress plain -f docker-compose.e2e.yml build 2>&1 \
 	    | awk '/^#[0-9]+ \[[a-z]/ && !/internal\]/ {sub(/^#[0-9]+ /, ""); print "  [build] " substr($$0, 1, 140); next} /ERROR|error|failed/ {print}' ; \

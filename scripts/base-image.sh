@@ -25,8 +25,8 @@ if timeout 30 docker pull -q "$UPSTREAM" >/dev/null 2>&1; then echo "$UPSTREAM";
 say "$UPSTREAM cannot be pulled (no registry?); bootstrapping $LOCAL with debootstrap..."
 [ "$(id -u)" = 0 ] || die "bootstrapping a base image needs root (debootstrap). Run as root, or set E2E_BASE_IMAGE to an image you have."
 if ! command -v debootstrap >/dev/null 2>&1; then
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=300 -y -qq debootstrap >/dev/null
 fi
 # Same mirror as the machine's apt sources (never a hard-coded host).
 source "$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh"
