@@ -41,8 +41,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh"
 install_engine() {
   command -v dockerd >/dev/null 2>&1 && return 0
   say "installing Debian's docker.io (engine + containerd)..."
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends \
     docker.io iptables ca-certificates >/dev/null
   command -v dockerd >/dev/null 2>&1 || die "apt installed docker.io but no dockerd is on PATH."
 }
