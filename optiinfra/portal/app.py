@@ -18,7 +18,7 @@ from ..common.errors import install_error_handlers
 from ..common.messages import Event
 from ..common.redis_clients import async_client
 from ..common.settings import Settings
-from . import admin, routes
+from . import admin, routes, web
 from .customers import Customers
 from .events import EventHub
 
@@ -85,7 +85,7 @@ def create_app(settings: Settings, p: Portal | None = None, start_loops: bool = 
                     "/api/v1 call except customer creation (`X-Admin-Token`). Events: "
                     "`WS /ws/events?token=<api_token>`.")
     app.state.portal = p
-    install_error_handlers(app)
+    install_error_handlers(app, settings.max_body_bytes)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict:
@@ -141,4 +141,5 @@ def create_app(settings: Settings, p: Portal | None = None, start_loops: bool = 
 
     app.include_router(routes.router)
     app.include_router(admin.router)
+    app.include_router(web.router)  # the web pages (not in the OpenAPI document)
     return app
