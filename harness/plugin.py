@@ -30,7 +30,7 @@ from harness.core import (
 )
 from harness.domain import (
     DEFAULT_FLEET,
-    ApiError,
+    ApiUnreachableError,
     Customer,
     Endpoints,
     EventStream,
@@ -282,7 +282,7 @@ def ws_client(test_customer: Customer, endpoints: Endpoints) -> Iterator[EventSt
 def baseline_metrics(test_customer: Customer, test_infrastructure: Fleet) -> MetricsSummary:
     """Metrics once the workload has written some for the fleet."""
     return wait_for(lambda: test_customer.client.metrics_summary(window_s=30), timeout=60,
-                    interval=1, transient=(ApiError,),
+                    interval=1, transient=(ApiUnreachableError,),
                     until=lambda s: s.latency_p95_ms is not None and s.quality_score is not None,
                     description="baseline metrics of the new fleet")
 

@@ -101,7 +101,7 @@ def test_onboarding_to_savings_report(test_customer, test_infrastructure, ws_cli
             f"expected one scale_out and one spot_migration, got " \
             f"{ {k: [r.id for r in v] for k, v in by_kind.items()} }"
         dedup = [e for a in done.values() for e in client.audit(entity_id=a.id).data
-                 if getattr(e, "action", None) == "deduplicated"]
+                 if e.action == "deduplicated"]
         assert len(dedup) == 2, f"the overlapping analyses' proposals: {dedup}"
         say(f"5 analyses completed; proposals: scale_out {by_kind['scale_out'][0].id}, "
             f"spot_migration {by_kind['spot_migration'][0].id} "

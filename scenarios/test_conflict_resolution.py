@@ -111,7 +111,7 @@ def test_conflicting_proposals_only_one_runs(test_customer, test_infrastructure,
             f"reason does not name the winner and the pool: {reason!r}"
         ws_client.wait_for_event("recommendation.superseded",
                                  lambda e: e.entity_id == loser_id, timeout=10)
-        audit = [getattr(a, "action", None) for a in client.audit(entity_id=loser_id).data]
+        audit = [a.action for a in client.audit(entity_id=loser_id).data]
         assert "superseded" in audit, audit
         try:
             client.approve_recommendation(loser_id)

@@ -57,7 +57,7 @@ def test_scale_out_fixes_a_latency_problem(test_customer, test_infrastructure,
 
     with phase(1, "Recording the healthy state"):
         cost_before = client.get_costs().monthly_cost
-        hourly = {i["instance_type"]: i["hourly_cost"] for i in client.discover().instances}
+        hourly = {i.instance_type: i.hourly_cost for i in client.discover().instances}
         say(f"Cost ${cost_before:,.2f}/month; fleet p95 {baseline_metrics.latency_p95_ms} ms, "
             f"quality {baseline_metrics.quality_score}")
 

@@ -77,10 +77,9 @@ def assert_fully_undone(client, ec2, redis_client, clickhouse, customer_id: str,
     say("Workload's spot share of throughput over the last 3 s: 0%")
 
     audit = client.audit(entity_id=opt.id).data
-    rolled = [a for a in audit if getattr(a, "action", None) == "rolled_back"]
-    assert rolled, f"no 'rolled_back' audit entry for {opt.id}: " \
-        f"{[getattr(a, 'action', None) for a in audit]}"
-    audit_reason = (getattr(rolled[0], "data", None) or {}).get("reason")
+    rolled = [a for a in audit if a.action == "rolled_back"]
+    assert rolled, f"no 'rolled_back' audit entry for {opt.id}: {[a.action for a in audit]}"
+    audit_reason = rolled[0].data.get("reason")
     assert audit_reason == opt.reason, f"audit reason {audit_reason!r} != {opt.reason!r}"
     events = [e for e in ws_client.snapshot() if e.entity_id == opt.id
               and e.type == "optimization.rolled_back"]
@@ -168,7 +167,7 @@ def test_customer_rolls_back_mid_rollout(test_customer, test_infrastructure, ws_
     with phase(4, "Everything undone"):
         assert_fully_undone(client, ec2, redis_client, clickhouse, test_customer.id, opt,
                             cost_before, ws_client)
-        audit = [getattr(a, "action", None) for a in client.audit(entity_id=opt_id).data]
+        audit = [a.action for a in client.audit(entity_id=opt_id).data]
         assert "rollback_requested" in audit, audit
 
     narrative.banner("CUSTOMER ROLLBACK PASSED")

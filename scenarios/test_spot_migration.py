@@ -94,7 +94,7 @@ def test_complete_spot_migration_workflow(test_customer, test_infrastructure, ws
 
     with phase(9, "Verifying learning loop"):
         patterns = client.list_patterns().data
-        ours = [p for p in patterns if getattr(p, "optimization_id", None) == optimization_id]
+        ours = [p for p in patterns if p.optimization_id == optimization_id]
         assert ours, f"no pattern for optimization {optimization_id} among {len(patterns)}"
         pattern = ours[0]
         points = qdrant.retrieve(pattern.collection, ids=[pattern.id], with_payload=True)

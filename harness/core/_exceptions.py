@@ -7,13 +7,27 @@
     ├── StackStartError            `up` failed (compose error, or a service never got healthy)
     │   └── ServiceUnhealthyError  one or more services unhealthy / exited / past the deadline
     ├── StackCommandError          another compose command failed (down, logs, ps)
-    └── WaitTimeoutError           wait_for() ran out of time (also an AssertionError)
+    ├── WaitTimeoutError           wait_for() ran out of time (also an AssertionError)
+    │
+    │   in harness.domain (they know the portal):
+    ├── ApiError                   a portal call failed (method, url, status, body, request)
+    │   ├── ApiUnreachableError    no answer (connect/read error) or 502/503/504: transient,
+    │   │                          the one thing waits retry
+    │   └── ApiStatusError         any other unexpected status (401, 404, 409, 422, 500...):
+    │                              fails a wait at once
+    ├── EventStreamError           the WebSocket event stream could not open, or ended
+    └── OptimizationFailedError    an optimization ended rolled_back/failed (also an
+                                   AssertionError)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # _wait imports this module
+    from ._wait import WaitReport
 
 
 class HarnessError(Exception):
@@ -109,7 +123,7 @@ class StackCommandError(HarnessError):
 class WaitTimeoutError(HarnessError, AssertionError):
     """wait_for() gave up. Carries the whole story of the wait (see _wait.WaitReport)."""
 
-    def __init__(self, message: str, report: object) -> None:
+    def __init__(self, message: str, report: WaitReport) -> None:
         self.report = report
         super().__init__(message)
 

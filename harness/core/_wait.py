@@ -3,8 +3,10 @@
 A condition is a plain callable. It is "met" when it returns a truthy value (returned), or,
 with ``until=``, when ``until(value)`` is true. Only exceptions listed in ``transient`` are
 retried; anything else propagates at once. Clock and sleep are injectable so unit tests never
-sleep. On timeout, WaitTimeoutError shows elapsed time, attempts, the last value, the last
-exception, and the history of distinct values seen (what changed, and when).
+sleep; ``sleep`` is also how an event source wakes a wait early (it may return before the
+interval is up). On timeout, WaitTimeoutError shows what was awaited, for how long, how often
+(interval, attempts), the last value, the last exception, and the history of distinct values
+seen (what changed, and when): one format for every wait of the harness and its scenarios.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _MISSING: Any = object()
 class WaitReport:
     description: str
     timeout_s: float
+    interval_s: float = 0.0
     elapsed_s: float = 0.0
     attempts: int = 0
     last_value: Any = _MISSING
@@ -32,8 +35,9 @@ class WaitReport:
     history: list[tuple[float, str]] = field(default_factory=list)
 
     def render(self) -> str:
-        lines = [f"timed out after {self.elapsed_s:.1f}s (timeout {self.timeout_s:g}s, "
-                 f"{self.attempts} attempts) waiting for {self.description}"]
+        lines = [f"timed out after {self.elapsed_s:.1f}s (timeout {self.timeout_s:g}s, every "
+                 f"{self.interval_s:g}s, {self.attempts} attempts) waiting for "
+                 f"{self.description}"]
         if self.last_value is not _MISSING:
             lines.append(f"  last value: {_short(repr(self.last_value))}")
         if self.last_exception is not None:
@@ -61,7 +65,7 @@ def wait_for(
     if not timeout >= 0 or not interval > 0:  # also rejects NaN
         raise ValueError(f"wait_for: timeout must be >= 0 and interval > 0 "
                          f"(got timeout={timeout}, interval={interval})")
-    report = WaitReport(description or _describe(condition), timeout)
+    report = WaitReport(description or _describe(condition), timeout, interval)
     start = clock()
     while True:
         report.attempts += 1

@@ -1,7 +1,15 @@
 """OptiInfra domain layer: stack spec, store clients, typed portal client, events, waits,
 assertions and factories. Builds on harness.core; never imports the platform (optiinfra/)."""
 
-from ._api import ApiError, AsyncPortalClient, Exchange, PortalClient, mask_secrets
+from ._api import (
+    ApiError,
+    ApiStatusError,
+    ApiUnreachableError,
+    AsyncPortalClient,
+    Exchange,
+    PortalClient,
+    mask_secrets,
+)
 from ._assertions import (
     assert_cost_reduced,
     assert_latency_improved,
@@ -88,6 +96,8 @@ __all__ = [
     "POSTGRES_USER",
     "REPO_ROOT",
     "ApiError",
+    "ApiStatusError",
+    "ApiUnreachableError",
     "AsyncPortalClient",
     "CataloguePrice",
     "CataloguePublic",

@@ -1,7 +1,9 @@
 """Typed portal client: ``PortalClient`` and ``AsyncPortalClient`` with the same method names.
 
 Both build each call from one description (``_Call``) in ``_Endpoints``, so the twins cannot
-drift. Errors are ``ApiError`` carrying the request, the status and the body. Every exchange
+drift. Errors are ``ApiError`` carrying the request, the status and the body: either
+``ApiUnreachableError`` (no answer, 502/503/504; transient) or ``ApiStatusError`` (any other
+unexpected status; never retried). Every exchange
 is kept (tokens masked) so a failing test can show what it said to the platform.
 """
 
@@ -23,7 +25,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(HarnessError):
-    """The portal answered with an error status (or not at all)."""
+    """A portal call failed: base of ApiUnreachableError and ApiStatusError.
+
+    Carries the request (method, URL with its query, body sent), the status (None when nothing
+    answered) and the body of the answer."""
 
     def __init__(self, method: str, url: str, status: int | None, body: Any,
                  request_body: Any = None) -> None:
@@ -32,6 +37,20 @@ class ApiError(HarnessError):
         detail = body.get("detail") if isinstance(body, dict) else body
         sent = f"\n  request body: {request_body!r}" if request_body is not None else ""
         super().__init__(f"{method} {url} -> {status}: {str(detail)[:600]}{sent}")
+
+
+class ApiUnreachableError(ApiError):
+    """No answer (connect or read error, timeout), or a gateway's 502/503/504: the portal or
+    what is behind it is not there right now. Transient: waits retry it."""
+
+
+class ApiStatusError(ApiError):
+    """The portal answered with a status the call does not expect (401, 404, 409, 422, 500...).
+    Not transient: a wait fails at once with it."""
+
+
+# The portal answers these while a service behind it restarts (docs/api.md: /ready, 503).
+UNREACHABLE_STATUSES = frozenset({502, 503, 504})
 
 
 @dataclass
@@ -51,7 +70,7 @@ class Exchange:
 class _Call(Generic[M]):
     method: str
     path: str
-    model: type[M] | None
+    model: type[M]
     json: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
     admin: bool = False
@@ -60,6 +79,10 @@ class _Call(Generic[M]):
 
 class _Endpoints:
     """Every call of the contract, described once for both clients."""
+
+    @staticmethod
+    def health() -> _Call[m.HealthPublic]:
+        return _Call("GET", "/health", m.HealthPublic, expect=(200,))
 
     @staticmethod
     def create_customer(name: str) -> _Call[m.CustomerPublic]:
@@ -209,7 +232,7 @@ class _Base:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def _finish(self, call: _Call[M], response: httpx.Response | None, started: float,
-                error: Exception | None = None) -> M | Any:
+                error: Exception | None = None) -> M:
         body: Any = None
         if response is not None:
             try:
@@ -225,10 +248,13 @@ class _Base:
             request_body=call.json, response_body=mask_secrets(body),
             elapsed_ms=(time.monotonic() - started) * 1000))
         if response is None:
-            raise ApiError(call.method, url, None, f"no answer: {error}", call.json) from error
+            raise ApiUnreachableError(call.method, url, None, f"no answer: {error}",
+                                      call.json) from error
         if response.status_code not in call.expect:
-            raise ApiError(call.method, url, response.status_code, body, call.json)
-        return call.model.model_validate(body) if call.model is not None else body
+            cls = (ApiUnreachableError if response.status_code in UNREACHABLE_STATUSES
+                   else ApiStatusError)
+            raise cls(call.method, url, response.status_code, body, call.json)
+        return call.model.model_validate(body)
 
 
 def mask_secrets(body: Any) -> Any:
@@ -249,7 +275,7 @@ class PortalClient(_Base):
         self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout,
                                   transport=self._transport)
 
-    def _call(self, call: _Call[M]) -> Any:
+    def _call(self, call: _Call[M]) -> M:
         started = time.monotonic()
         try:
             response = self._http.request(call.method, call.path, json=call.json,
@@ -272,90 +298,88 @@ class PortalClient(_Base):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def health(self) -> dict[str, Any]:
-        return self._call(_Call("GET", "/health", None))  # type: ignore[no-any-return]
+    def health(self) -> m.HealthPublic:
+        return self._call(E.health())
 
-    def wait_until_healthy(self, timeout: float = 60.0) -> dict[str, Any]:
-        return wait_for(self.health, timeout=timeout, interval=0.5, transient=(ApiError,),
+    def wait_until_healthy(self, timeout: float = 60.0) -> m.HealthPublic:
+        return wait_for(self.health, timeout=timeout, interval=0.5,
+                        transient=(ApiUnreachableError,),
                         description=f"{self.base_url}/health to answer 200")
 
     def create_customer(self, name: str) -> m.CustomerPublic:
-        return self._call(E.create_customer(name))  # type: ignore[no-any-return]
+        return self._call(E.create_customer(name))
 
     def me(self) -> m.MePublic:
-        return self._call(E.me())  # type: ignore[no-any-return]
+        return self._call(E.me())
 
     def discover(self, region: str = "us-east-1") -> m.DiscoveryPublic:
-        return self._call(E.discover(region))  # type: ignore[no-any-return]
+        return self._call(E.discover(region))
 
     def get_costs(self) -> m.CostPublic:
-        return self._call(E.get_costs())  # type: ignore[no-any-return]
+        return self._call(E.get_costs())
 
     def catalogue(self) -> m.CataloguePublic:
-        return self._call(E.catalogue())  # type: ignore[no-any-return]
+        return self._call(E.catalogue())
 
     def savings_report(self, region: str | None = None) -> m.SavingsReportPublic:
-        return self._call(E.savings_report(region))  # type: ignore[no-any-return]
+        return self._call(E.savings_report(region))
 
     def start_analysis(self, kind: str, clouds: list[str] | None = None, *,
                        region: str | None = None) -> m.AnalysisPublic:
-        return self._call(E.start_analysis(kind, clouds, region))  # type: ignore[no-any-return]
+        return self._call(E.start_analysis(kind, clouds, region))
 
     def get_analysis(self, analysis_id: str) -> m.AnalysisPublic:
-        return self._call(E.get_analysis(analysis_id))  # type: ignore[no-any-return]
+        return self._call(E.get_analysis(analysis_id))
 
     def list_recommendations(self, *, status: str | None = None, kind: str | None = None
                              ) -> m.RecommendationsPublic:
-        return self._call(E.list_recommendations(status, kind))  # type: ignore[no-any-return]
+        return self._call(E.list_recommendations(status, kind))
 
     def get_recommendation(self, rec_id: str) -> m.RecommendationPublic:
-        return self._call(E.get_recommendation(rec_id))  # type: ignore[no-any-return]
+        return self._call(E.get_recommendation(rec_id))
 
     def approve_recommendation(self, rec_id: str) -> m.ApprovalPublic:
-        return self._call(E.approve_recommendation(rec_id))  # type: ignore[no-any-return]
+        return self._call(E.approve_recommendation(rec_id))
 
     def reject_recommendation(self, rec_id: str, reason: str | None = None
                               ) -> m.RecommendationPublic:
-        return self._call(  # type: ignore[no-any-return]
-            E.reject_recommendation(rec_id, reason))
+        return self._call(E.reject_recommendation(rec_id, reason))
 
     def list_optimizations(self, *, limit: int | None = None) -> m.OptimizationsPublic:
-        return self._call(E.list_optimizations(limit))  # type: ignore[no-any-return]
+        return self._call(E.list_optimizations(limit))
 
     def get_optimization(self, opt_id: str) -> m.OptimizationPublic:
-        return self._call(E.get_optimization(opt_id))  # type: ignore[no-any-return]
+        return self._call(E.get_optimization(opt_id))
 
     def rollback_optimization(self, opt_id: str, reason: str | None = None
                               ) -> m.RollbackAccepted:
-        return self._call(  # type: ignore[no-any-return]
-            E.rollback_optimization(opt_id, reason))
+        return self._call(E.rollback_optimization(opt_id, reason))
 
     def metrics_summary(self, window_s: int = 60) -> m.MetricsSummary:
-        return self._call(E.metrics_summary(window_s))  # type: ignore[no-any-return]
+        return self._call(E.metrics_summary(window_s))
 
     def list_patterns(self) -> m.PatternsPublic:
-        return self._call(E.list_patterns())  # type: ignore[no-any-return]
+        return self._call(E.list_patterns())
 
     def audit(self, entity_id: str | None = None) -> m.AuditPublic:
-        return self._call(E.audit(entity_id))  # type: ignore[no-any-return]
+        return self._call(E.audit(entity_id))
 
     def inject_fault(self, customer_id: str, *, pool: str = "*", variant: str = "*",
                      **effects: float | None) -> m.FaultsPublic:
         """Admin: ``quality_drop``, ``added_latency_ms``, ``error_rate``,
         ``demand_multiplier``, ``duration_s`` (docs/api.md, Faults). Answers every active fault."""
-        return self._call(  # type: ignore[no-any-return]
-            E.inject_fault(customer_id, pool, variant, effects))
+        return self._call(E.inject_fault(customer_id, pool, variant, effects))
 
     def list_faults(self) -> m.FaultsPublic:
         """Admin: every customer's active faults (``.of(customer_id)`` for one's)."""
-        return self._call(E.list_faults())  # type: ignore[no-any-return]
+        return self._call(E.list_faults())
 
     def clear_faults(self, customer_id: str) -> m.FaultsCleared:
         """Admin: remove one customer's faults."""
-        return self._call(E.clear_faults(customer_id))  # type: ignore[no-any-return]
+        return self._call(E.clear_faults(customer_id))
 
     def workload_state(self) -> m.WorkloadState:
-        return self._call(E.workload_state())  # type: ignore[no-any-return]
+        return self._call(E.workload_state())
 
 
 class AsyncPortalClient(_Base):
@@ -366,7 +390,7 @@ class AsyncPortalClient(_Base):
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout,
                                        transport=self._transport)
 
-    async def _call(self, call: _Call[M]) -> Any:
+    async def _call(self, call: _Call[M]) -> M:
         started = time.monotonic()
         try:
             response = await self._http.request(call.method, call.path, json=call.json,
@@ -389,84 +413,79 @@ class AsyncPortalClient(_Base):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def health(self) -> dict[str, Any]:
-        return await self._call(_Call("GET", "/health", None))  # type: ignore[no-any-return]
+    async def health(self) -> m.HealthPublic:
+        return await self._call(E.health())
 
     async def create_customer(self, name: str) -> m.CustomerPublic:
-        return await self._call(E.create_customer(name))  # type: ignore[no-any-return]
+        return await self._call(E.create_customer(name))
 
     async def me(self) -> m.MePublic:
-        return await self._call(E.me())  # type: ignore[no-any-return]
+        return await self._call(E.me())
 
     async def discover(self, region: str = "us-east-1") -> m.DiscoveryPublic:
-        return await self._call(E.discover(region))  # type: ignore[no-any-return]
+        return await self._call(E.discover(region))
 
     async def get_costs(self) -> m.CostPublic:
-        return await self._call(E.get_costs())  # type: ignore[no-any-return]
+        return await self._call(E.get_costs())
 
     async def catalogue(self) -> m.CataloguePublic:
-        return await self._call(E.catalogue())  # type: ignore[no-any-return]
+        return await self._call(E.catalogue())
 
     async def savings_report(self, region: str | None = None) -> m.SavingsReportPublic:
-        return await self._call(E.savings_report(region))  # type: ignore[no-any-return]
+        return await self._call(E.savings_report(region))
 
     async def start_analysis(self, kind: str, clouds: list[str] | None = None, *,
                              region: str | None = None) -> m.AnalysisPublic:
-        return await self._call(  # type: ignore[no-any-return]
-            E.start_analysis(kind, clouds, region))
+        return await self._call(E.start_analysis(kind, clouds, region))
 
     async def get_analysis(self, analysis_id: str) -> m.AnalysisPublic:
-        return await self._call(E.get_analysis(analysis_id))  # type: ignore[no-any-return]
+        return await self._call(E.get_analysis(analysis_id))
 
     async def list_recommendations(self, *, status: str | None = None,
                                    kind: str | None = None) -> m.RecommendationsPublic:
-        return await self._call(  # type: ignore[no-any-return]
-            E.list_recommendations(status, kind))
+        return await self._call(E.list_recommendations(status, kind))
 
     async def get_recommendation(self, rec_id: str) -> m.RecommendationPublic:
-        return await self._call(E.get_recommendation(rec_id))  # type: ignore[no-any-return]
+        return await self._call(E.get_recommendation(rec_id))
 
     async def approve_recommendation(self, rec_id: str) -> m.ApprovalPublic:
-        return await self._call(E.approve_recommendation(rec_id))  # type: ignore[no-any-return]
+        return await self._call(E.approve_recommendation(rec_id))
 
     async def reject_recommendation(self, rec_id: str, reason: str | None = None
                                     ) -> m.RecommendationPublic:
-        return await self._call(  # type: ignore[no-any-return]
-            E.reject_recommendation(rec_id, reason))
+        return await self._call(E.reject_recommendation(rec_id, reason))
 
     async def list_optimizations(self, *, limit: int | None = None) -> m.OptimizationsPublic:
-        return await self._call(E.list_optimizations(limit))  # type: ignore[no-any-return]
+        return await self._call(E.list_optimizations(limit))
 
     async def get_optimization(self, opt_id: str) -> m.OptimizationPublic:
-        return await self._call(E.get_optimization(opt_id))  # type: ignore[no-any-return]
+        return await self._call(E.get_optimization(opt_id))
 
     async def rollback_optimization(self, opt_id: str, reason: str | None = None
                                     ) -> m.RollbackAccepted:
-        return await self._call(  # type: ignore[no-any-return]
-            E.rollback_optimization(opt_id, reason))
+        return await self._call(E.rollback_optimization(opt_id, reason))
 
     async def metrics_summary(self, window_s: int = 60) -> m.MetricsSummary:
-        return await self._call(E.metrics_summary(window_s))  # type: ignore[no-any-return]
+        return await self._call(E.metrics_summary(window_s))
 
     async def list_patterns(self) -> m.PatternsPublic:
-        return await self._call(E.list_patterns())  # type: ignore[no-any-return]
+        return await self._call(E.list_patterns())
 
     async def audit(self, entity_id: str | None = None) -> m.AuditPublic:
-        return await self._call(E.audit(entity_id))  # type: ignore[no-any-return]
+        return await self._call(E.audit(entity_id))
 
     async def inject_fault(self, customer_id: str, *, pool: str = "*", variant: str = "*",
                            **effects: float | None) -> m.FaultsPublic:
-        return await self._call(  # type: ignore[no-any-return]
-            E.inject_fault(customer_id, pool, variant, effects))
+        return await self._call(E.inject_fault(customer_id, pool, variant, effects))
 
     async def list_faults(self) -> m.FaultsPublic:
-        return await self._call(E.list_faults())  # type: ignore[no-any-return]
+        return await self._call(E.list_faults())
 
     async def clear_faults(self, customer_id: str) -> m.FaultsCleared:
-        return await self._call(E.clear_faults(customer_id))  # type: ignore[no-any-return]
+        return await self._call(E.clear_faults(customer_id))
 
     async def workload_state(self) -> m.WorkloadState:
-        return await self._call(E.workload_state())  # type: ignore[no-any-return]
+        return await self._call(E.workload_state())
 
 
 Condition = Callable[[], Any]

@@ -2,8 +2,9 @@
 
 A background thread reads ``/ws/events?token=`` into a buffer, so no event is lost between two
 waits. ``wait_for_event`` looks through everything received (not only what arrives next),
-and on timeout shows the whole timeline. Domain waits use ``wait_for_new_event`` as their
-sleep, so polling wakes up as soon as the platform says something happened.
+and on timeout shows the whole timeline. It and the domain waits run on
+``harness.core.wait_for`` with a sleep that an arriving event cuts short
+(``wait_for_new_event``), so a poll happens as soon as the platform says something happened.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from harness.core import HarnessError, WaitTimeoutError
+from harness.core import HarnessError, WaitTimeoutError, wait_for
 
 from ._models import Event
 
@@ -98,22 +99,42 @@ class EventStream:
 
     def wait_for_event(self, type: str, predicate: Callable[[Event], bool] | None = None, *,
                        timeout: float = 30.0, after: int = 0) -> Event:
-        """The first event (from index ``after``) of ``type`` that satisfies ``predicate``."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for event in self.events[after:]:
-                    if event.type == type and (predicate is None or predicate(event)):
-                        return event
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or (self._thread_done() and not self._closed):
-                    break
-                self._cond.wait(remaining)
-        why = f" (stream ended: {self.error})" if self.error else ""
-        raise WaitTimeoutError(
-            f"no '{type}' event{' matching the predicate' if predicate else ''} within "
-            f"{timeout:g}s{why}; timeline of {len(self.events)} events:\n{self.timeline()}",
-            report=None)
+        """The first event (from index ``after``) of ``type`` that satisfies ``predicate``.
+
+        A ``wait_for`` whose sleep wakes as soon as an event arrives; once the stream has
+        ended nothing new can come, so it fails at once (EventStreamError) instead of waiting
+        out the timeout."""
+        seen = after
+
+        def find() -> Event | None:
+            nonlocal seen
+            with self._cond:
+                events, seen, ended = self.events[after:], len(self.events), self._thread_done()
+            match = next((e for e in events if e.type == type
+                          and (predicate is None or predicate(e))), None)
+            if match is None and ended:
+                why = f": {self.error}" if self.error else " (closed)"
+                raise EventStreamError(
+                    f"the event stream ended{why} before a '{type}' event"
+                    f"{' matching the predicate' if predicate else ''} came; timeline of "
+                    f"{len(events) + after} events:\n{self.timeline()}")
+            return match
+
+        def sleep(seconds: float) -> None:
+            with self._cond:
+                self._cond.wait_for(lambda: len(self.events) > seen or self._thread_done(),
+                                    seconds)
+
+        what = f"a '{type}' event{' matching the predicate' if predicate else ''}"
+        try:
+            # The interval only bounds a sleep that an arriving event cuts short.
+            found = wait_for(find, timeout=timeout, interval=max(min(timeout, 1.0), 0.01),
+                             sleep=sleep, description=what)
+        except WaitTimeoutError as exc:
+            raise WaitTimeoutError(f"{exc}\n  timeline of {len(self.snapshot())} events:\n"
+                                   f"{self.timeline()}", exc.report) from None
+        assert found is not None  # wait_for returns only a truthy value without until=
+        return found
 
     def timeline(self, limit: int = 200) -> str:
         with self._cond:

@@ -25,6 +25,12 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HealthPublic(_Response):
+    """``GET /health``: liveness."""
+
+    status: str
+
+
 class CustomerCreate(_Request):
     name: str
 
@@ -49,14 +55,20 @@ class DiscoverRequest(_Request):
 
 
 class Instance(_Response):
-    instance_id: str | None = None
-    instance_type: str | None = None
-    lifecycle: str | None = None
-    state: str | None = None
+    """One live EC2 instance of the customer, as discovery lists it (docs/api.md)."""
+
+    instance_id: str
+    instance_type: str
+    lifecycle: str  # on-demand / spot
+    pool: str  # tag optiinfra:pool, "default" without one
+    state: str
+    region: str
+    availability_zone: str
+    hourly_cost: float | None  # None: the type is not in the price catalogue
 
 
 class DiscoveryPublic(_Response):
-    instances: list[dict[str, Any]]
+    instances: list[Instance]
     monthly_cost: float
 
 
@@ -242,20 +254,44 @@ class MetricsSummary(_Response):
 
 
 class PatternPublic(_Response):
+    """One learning pattern: the Qdrant point id, its collection and the payload the platform
+    stored with it (docs/api.md "Optimizations": one per finished spot migration)."""
+
     id: str
     collection: str
+    customer_id: str | None = None
+    optimization_id: str | None = None
+    recommendation_id: str | None = None
+    kind: str | None = None
+    outcome: str | None = None  # completed / rolled_back
+    predicted_monthly_savings: float | None = None
+    actual_monthly_savings: float | None = None
+    savings_pct: float | None = None
+    features: dict[str, float] = Field(default_factory=dict)
+    created_at: datetime | None = None
 
 
 class PatternsPublic(_Response):
     data: list[PatternPublic]
+    count: int
 
 
 class AuditEntry(_Response):
-    entity_id: str | None = None
+    """One audit row of ``GET /api/v1/audit`` (docs/api.md), oldest first."""
+
+    id: int
+    entity_type: str
+    entity_id: str
+    action: str
+    from_status: str | None = None
+    to_status: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    at: datetime
 
 
 class AuditPublic(_Response):
     data: list[AuditEntry]
+    count: int
 
 
 class Event(_Response):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from harness.core import StackConfig
+from harness.core import StackConfig, wait_for
 
 from ._spec import (
     AWS_REGION,
@@ -18,13 +18,43 @@ from ._spec import (
     POSTGRES_USER,
 )
 
-# A healthy container can still refuse the first connection for a moment (e.g. a restart).
-_connect_retry = retry(
-    retry=retry_if_exception_type((ConnectionError, OSError)),
-    stop=stop_after_delay(15),
-    wait=wait_exponential(multiplier=0.2, max=2),
-    reraise=True,
-)
+T = TypeVar("T")
+
+# A healthy container can still refuse the first connection for a moment (e.g. a restart):
+# connecting is retried this long, on the errors each client really raises for "not there
+# (yet)" and nothing else (a wrong password or database fails at once).
+CONNECT_TIMEOUT_S = 15.0
+CONNECT_INTERVAL_S = 0.5
+
+
+def postgres_transient() -> tuple[type[BaseException], ...]:
+    import psycopg
+
+    # refused, reset, timed out, "the database system is starting up"
+    return (psycopg.OperationalError,)
+
+
+def redis_transient() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    # ConnectionError covers BusyLoadingError (Redis still loading its dataset)
+    return (RedisConnectionError, RedisTimeoutError)
+
+
+def clickhouse_transient() -> tuple[type[BaseException], ...]:
+    from clickhouse_driver.errors import NetworkError, SocketTimeoutError
+
+    # clickhouse-driver wraps socket errors in NetworkError / SocketTimeoutError; a server that
+    # drops the connection mid-answer surfaces as a bare EOFError
+    return (NetworkError, SocketTimeoutError, EOFError)
+
+
+def _connect(what: str, ep: Endpoints, port: int, attempt: Callable[[], T],
+             transient: tuple[type[BaseException], ...], timeout: float) -> T:
+    return wait_for(attempt, timeout=timeout, interval=CONNECT_INTERVAL_S, transient=transient,
+                    until=lambda _client: True,
+                    description=f"{what} at {ep.host}:{port} to accept a connection")
 
 
 class Endpoints(BaseModel):
@@ -82,29 +112,36 @@ class Endpoints(BaseModel):
         return f"http://{self.host}:{self.orchestrator_port}"
 
 
-@_connect_retry
-def postgres_connect(ep: Endpoints) -> Any:
+def postgres_connect(ep: Endpoints, *, timeout: float = CONNECT_TIMEOUT_S) -> Any:
     import psycopg
 
-    return psycopg.connect(ep.postgres_dsn, connect_timeout=5)
+    def attempt() -> Any:
+        return psycopg.connect(ep.postgres_dsn, connect_timeout=5)
+
+    return _connect("postgres", ep, ep.postgres_port, attempt, postgres_transient(), timeout)
 
 
-@_connect_retry
-def redis_connect(ep: Endpoints) -> Any:
+def redis_connect(ep: Endpoints, *, timeout: float = CONNECT_TIMEOUT_S) -> Any:
     import redis
 
-    client = redis.Redis.from_url(ep.redis_url, socket_timeout=5, decode_responses=True)
-    client.ping()
-    return client
+    def attempt() -> Any:
+        client = redis.Redis.from_url(ep.redis_url, socket_timeout=5, decode_responses=True)
+        client.ping()
+        return client
+
+    return _connect("redis", ep, ep.redis_port, attempt, redis_transient(), timeout)
 
 
-@_connect_retry
-def clickhouse_connect(ep: Endpoints) -> Any:
+def clickhouse_connect(ep: Endpoints, *, timeout: float = CONNECT_TIMEOUT_S) -> Any:
     from clickhouse_driver import Client
 
-    client = Client(host=ep.host, port=ep.clickhouse_native_port, connect_timeout=5)
-    client.execute("SELECT 1")
-    return client
+    def attempt() -> Any:
+        client = Client(host=ep.host, port=ep.clickhouse_native_port, connect_timeout=5)
+        client.execute("SELECT 1")
+        return client
+
+    return _connect("clickhouse", ep, ep.clickhouse_native_port, attempt,
+                    clickhouse_transient(), timeout)
 
 
 def qdrant_connect(ep: Endpoints) -> Any:

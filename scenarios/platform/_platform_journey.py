@@ -1,6 +1,7 @@
 """A client of OptiInfra written from the contract only: plain HTTP, WebSocket and boto3.
 
-Used by the platform scenarios; imports nothing of ``optiinfra``. Waits poll to deadlines.
+Used by the platform scenarios; imports nothing of ``optiinfra``. Waits poll to deadlines on
+``harness.core.wait_for``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import boto3
 import httpx
 from websockets.sync.client import connect
 
+from harness.core import wait_for as core_wait_for
+
 PORTAL_URL = os.environ.get("E2E_PORTAL_URL", "http://127.0.0.1:3001")
 AWS_URL = os.environ.get("E2E_AWS_URL", "http://127.0.0.1:4567")
 QDRANT_URL = os.environ.get("E2E_QDRANT_URL", "http://127.0.0.1:6334")
@@ -27,20 +30,11 @@ REGION = "us-east-1"
 FLEET = (("g5.2xlarge", 4, "inference"), ("m5.xlarge", 2, "api"))
 
 
-class WaitTimeout(AssertionError):
-    pass
-
-
 def wait_for(what: str, fn: Callable[[], Any], timeout: float, interval: float = 0.5) -> Any:
-    """Call ``fn`` until it returns something truthy; fail with the last value seen."""
-    start, last = time.monotonic(), None
-    while True:
-        last = fn()
-        if last:
-            return last
-        if time.monotonic() - start > timeout:
-            raise WaitTimeout(f"{what}: not true after {timeout:.0f}s; last value: {last!r}")
-        time.sleep(interval)
+    """Call ``fn`` until it returns something truthy: the harness's one wait engine (its
+    timeout message: how long, how often, the values seen), in this module's argument order.
+    Any exception of ``fn`` (a failed ``json_ok``, an HTTP error) fails at once."""
+    return core_wait_for(fn, timeout=timeout, interval=interval, description=what)
 
 
 @dataclass

@@ -14,6 +14,8 @@ from harness.core import HarnessError
 from harness.domain import (
     REPO_ROOT,
     ApiError,
+    ApiStatusError,
+    ApiUnreachableError,
     AsyncPortalClient,
     CataloguePublic,
     FaultsPublic,
@@ -82,9 +84,37 @@ def test_unreachable_portal_is_an_api_error_with_no_status():
         raise httpx.ConnectError("connection refused", request=request)
 
     api = PortalClient("http://portal", token="t", transport=httpx.MockTransport(refuse))
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(ApiUnreachableError) as err:
         api.get_costs()
+    assert isinstance(err.value, ApiError)  # `except ApiError` still catches both kinds
     assert err.value.status is None and "connection refused" in str(err.value)
+    assert isinstance(err.value.__cause__, httpx.ConnectError)
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_gateway_error_is_unreachable_with_its_status_and_body(status):
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"detail": "orchestrator unavailable"})
+
+    api = PortalClient("http://portal", token="t", transport=httpx.MockTransport(gateway))
+    with pytest.raises(ApiUnreachableError) as err:
+        api.get_costs()
+    assert (err.value.status, err.value.body) == (status, {"detail": "orchestrator unavailable"})
+    assert (err.value.method, err.value.url) == ("GET", "http://portal/api/v1/costs")
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500])
+def test_any_other_error_status_is_a_status_error(status):
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"detail": f"status {status}"})
+
+    api = PortalClient("http://portal", token="t", transport=httpx.MockTransport(answer))
+    with pytest.raises(ApiStatusError) as err:
+        api.get_optimization("o1")
+    assert isinstance(err.value, ApiError) and not isinstance(err.value, ApiUnreachableError)
+    assert (err.value.status, err.value.body) == (status, {"detail": f"status {status}"})
+    assert f"GET http://portal/api/v1/optimizations/o1 -> {status}: status {status}" \
+        in str(err.value)
 
 
 def test_exchanges_are_recorded_with_tokens_masked():
@@ -283,7 +313,7 @@ def test_async_twin_sends_the_same_and_parses_the_same(name, args, kwargs, want)
 def test_new_endpoint_error_status_is_an_api_error_with_status_and_body(
         name, args, kwargs, want, twin):
     body = {"detail": "optimization o1 already finished"}
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(ApiStatusError) as err:
         twin(name, args, kwargs, _portal([], status=409, body=body))
     assert err.value.status == 409 and err.value.body == body
     assert err.value.method == want[0] and want[1] in err.value.url

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 
 import pytest
 from websockets.sync.server import serve
 
 from harness.core import WaitTimeoutError
-from harness.domain import EventStream
+from harness.domain import EventStream, EventStreamError
 
 pytestmark = pytest.mark.unit
 
@@ -58,12 +59,35 @@ def test_timeout_shows_the_timeline(server):
         with pytest.raises(WaitTimeoutError) as err:
             stream.wait_for_event("optimization.rolled_back", timeout=0.3)
     message = str(err.value)
-    assert "no 'optimization.rolled_back' event within 0.3s" in message
+    # The one timeout format of every wait (WaitReport.render), then the timeline.
+    assert message.startswith("timed out after 0.3s (timeout 0.3s, every 0.3s, "), message
+    assert "waiting for a 'optimization.rolled_back' event" in message
+    assert err.value.report.description == "a 'optimization.rolled_back' event"
     assert message.count("step.completed") == 3 and '"traffic_pct": 50' in message
 
 
-def test_unreachable_stream_says_so():
-    from harness.domain import EventStreamError
+def test_an_arriving_event_wakes_the_wait_before_its_interval(server):
+    url, more = server
+    with EventStream(url) as stream:
+        stream.wait_for_event("step.completed", timeout=5)
+        threading.Timer(0.1, more.set).start()
+        started = time.monotonic()
+        assert stream.wait_for_event("optimization.completed", timeout=5).entity_id == "o1"
+        # Polling alone would look again only after the 1 s interval.
+        assert time.monotonic() - started < 0.8
 
+
+def test_a_stream_that_ended_fails_at_once_not_at_the_timeout(server):
+    url, _more = server
+    stream = EventStream(url)
+    stream.wait_for_event("step.completed", timeout=5)
+    stream.close()
+    started = time.monotonic()
+    with pytest.raises(EventStreamError, match=r"ended \(closed\) before a 'x\.y' event"):
+        stream.wait_for_event("x.y", timeout=30)
+    assert time.monotonic() - started < 1
+
+
+def test_unreachable_stream_says_so():
     with pytest.raises(EventStreamError, match=r"could not open the event stream .*token=\*\*\*"):
         EventStream("ws://127.0.0.1:1/ws/events?token=secret", connect_timeout=1)

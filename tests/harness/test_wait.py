@@ -124,7 +124,8 @@ def test_timeout_message_tells_the_whole_story(clock):
         wait(condition, clock, timeout=5, interval=1, transient=(ConnectionError,),
              until=lambda s: s == "healthy", description="db healthy")
     message = str(err.value)
-    assert message.startswith("timed out after 5.0s (timeout 5s, 6 attempts) waiting for "
+    assert message.startswith("timed out after 5.0s (timeout 5s, every 1s, 6 attempts) "
+                              "waiting for "
                               "db healthy"), message
     assert "last value: 'unhealthy'" in message
     assert "last exception: ConnectionResetError: reset by peer" in message
