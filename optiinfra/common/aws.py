@@ -8,6 +8,7 @@ import boto3
 from botocore.config import Config
 
 from .domain import Instance
+from .edge import BoundedCache
 
 CUSTOMER_TAG = "optiinfra:customer"
 POOL_TAG = "optiinfra:pool"
@@ -23,18 +24,21 @@ class Ec2:
 
     def __init__(self, endpoint_url: str | None, access_key: str, secret_key: str) -> None:
         self.endpoint_url, self.access_key, self.secret_key = endpoint_url, access_key, secret_key
-        self._clients: dict[str, object] = {}
+        # Regions come from requests: a bound, however they are validated upstream.
+        self._clients: BoundedCache[str, object] = BoundedCache(16)
         self._lock = threading.Lock()
 
     def client(self, region: str):  # noqa: ANN201 - boto3 clients are untyped
         with self._lock:
-            if region not in self._clients:
-                self._clients[region] = boto3.session.Session().client(
+            client = self._clients.get(region)
+            if client is None:
+                client = boto3.session.Session().client(
                     "ec2", region_name=region, endpoint_url=self.endpoint_url,
                     aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
                     config=Config(retries={"max_attempts": 2, "mode": "standard"},
                                   connect_timeout=5, read_timeout=25))
-            return self._clients[region]
+                self._clients.put(region, client)
+            return client
 
     def instances(self, region: str, customer_id: str | None = None,
                   extra_filters: list[dict] | None = None) -> list[Instance]:

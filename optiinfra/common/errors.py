@@ -10,10 +10,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
+from .edge import DEFAULT_MAX_BODY_BYTES, install_edge
+
 log = logging.getLogger(__name__)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    install_edge(app, max_body_bytes)
+
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(psycopg.OperationalError)
     async def _db_down(_r: Request, e: Exception) -> JSONResponse:

@@ -7,16 +7,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .edge import SafeText
+from .pricing import Catalogue
+
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
-Region = str
+# The regions the price catalogue covers: anything else is a 422 that names these (an
+# unknown region used to reach EC2 and leave a client per region in the cost agent).
+KNOWN_REGIONS: tuple[str, ...] = tuple(Catalogue.load().regions)
+Region = Literal[KNOWN_REGIONS]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity are not numbers any field of the contract can hold.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class CustomerCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: SafeText = Field(min_length=1, max_length=200)
 
 
 class CustomerPublic(BaseModel):
@@ -27,7 +34,7 @@ class CustomerPublic(BaseModel):
 
 class DiscoverRequest(Strict):
     provider: Literal["aws"]
-    region: str = Field("us-east-1", pattern=REGION_PATTERN)
+    region: Region = "us-east-1"
 
 
 class InstancePublic(BaseModel):
@@ -91,7 +98,7 @@ class SavingsReportPublic(BaseModel):
 
 class AnalysisCreate(Strict):
     kind: Literal["cost", "performance", "resource", "application", "full"]
-    region: str = Field("us-east-1", pattern=REGION_PATTERN)
+    region: Region = "us-east-1"
     # Clouds the cost agent may propose moving to; only AWS is executed, other clouds yield
     # a migration plan.
     clouds: list[Literal["aws", "gcp", "azure"]] = Field(default_factory=lambda: ["aws"],
@@ -153,7 +160,7 @@ class RecommendationsPublic(BaseModel):
 
 
 class DecisionRequest(Strict):
-    reason: str | None = Field(None, max_length=500)
+    reason: SafeText | None = Field(None, max_length=500)
 
 
 class ApproveAccepted(BaseModel):
@@ -243,8 +250,8 @@ class Health(BaseModel):
 class FaultCreate(Strict):
     """A fault the workload simulator applies to one customer's pool and variant."""
 
-    customer_id: str = Field(min_length=1, max_length=64)
-    pool: str = Field("*", min_length=1, max_length=64)
+    customer_id: SafeText = Field(min_length=1, max_length=64)
+    pool: SafeText = Field("*", min_length=1, max_length=64)
     variant: Literal["on_demand", "spot", "*"] = "*"
     quality_drop: float = Field(0.0, ge=0, le=1)
     added_latency_ms: float = Field(0.0, ge=0, le=60_000)

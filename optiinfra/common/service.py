@@ -33,14 +33,18 @@ def serve(service: str, create_app: Callable[[Any], Any]) -> None:
     """Run one of the HTTP services (portal, orchestrator, workload) under uvicorn."""
     import uvicorn
 
+    from .edge import header_timeout_protocol
     from .settings import get_settings
 
     start_coverage()
     settings = get_settings()
     setup_logging(settings.log_level, service)
+    # ws_max_size: clients send nothing on /ws/events; 16 MiB (uvicorn's default) per message
+    # would let one client make the portal buffer that much.
     uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.port,
                 log_level=settings.log_level.lower(), access_log=False,
-                timeout_keep_alive=KEEP_ALIVE_S)
+                timeout_keep_alive=KEEP_ALIVE_S, ws="websockets", ws_max_size=64 * 1024,
+                http=header_timeout_protocol(settings.header_timeout_s))
 
 
 def setup_logging(level: str, service: str) -> None:

@@ -7,11 +7,21 @@ mirror the portal's ``/api/v1`` paths under ``/v1``.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import re
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 
+from ..common.edge import (
+    UUID_PATTERN,
+    AnalysisId,
+    EntityIdQuery,
+    KindQuery,
+    OptimizationId,
+    RecommendationId,
+)
 from ..common.models import (
+    KNOWN_REGIONS,
     AnalysisAccepted,
     AnalysisCreate,
     AnalysisPublic,
@@ -35,20 +45,28 @@ from ..common.pricing import Catalogue
 from ..common.reports import savings_report
 from . import store
 
+RecommendationStatus = Literal["pending", "validated", "rejected", "approved", "superseded"]
+
 
 def services(request: Request):  # noqa: ANN201 - the app's wiring (see app.py)
     return request.app.state.services
 
 
-async def customer(request: Request, x_admin_token: Annotated[str | None, Header()] = None,
-                   x_customer_id: Annotated[str | None, Header()] = None) -> str:
-    svc = services(request)
+def admin(request: Request, x_admin_token: Annotated[str | None, Header()] = None) -> None:
+    """Every /v1 route: the orchestrator trusts only callers holding the admin token."""
     if x_admin_token is None:
         raise HTTPException(401, "admin token required (X-Admin-Token)")
-    if x_admin_token != svc.settings.admin_token:
+    if x_admin_token != services(request).settings.admin_token:
         raise HTTPException(403, "invalid admin token")
+
+
+async def customer(request: Request,
+                   x_customer_id: Annotated[str | None, Header()] = None) -> str:
+    svc = services(request)
     if not x_customer_id:
         raise HTTPException(400, "X-Customer-Id header required")
+    if not re.match(UUID_PATTERN, x_customer_id):
+        raise HTTPException(400, "X-Customer-Id must be a customer id (UUID)")
     async with svc.db.tx() as conn:
         if not await store.customer_exists(conn, x_customer_id):
             raise HTTPException(404, f"customer {x_customer_id} not found")
@@ -56,10 +74,8 @@ async def customer(request: Request, x_admin_token: Annotated[str | None, Header
 
 
 Customer = Annotated[str, Depends(customer)]
-router = APIRouter(prefix="/v1")
-
-
-Region = Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+router = APIRouter(prefix="/v1", dependencies=[Depends(admin)])
+Region = Literal[KNOWN_REGIONS]  # type: ignore[valid-type]
 
 
 async def _inventory(request: Request, cid: str, region: str) -> dict:
@@ -104,14 +120,15 @@ async def create_analysis(body: AnalysisCreate, cid: Customer, request: Request)
 
 
 @router.get("/analyses/{analysis_id}", response_model=AnalysisPublic)
-async def get_analysis(analysis_id: str, cid: Customer, request: Request) -> AnalysisPublic:
+async def get_analysis(analysis_id: AnalysisId, cid: Customer, request: Request) -> AnalysisPublic:
     async with services(request).db.tx() as conn:
         return await store.analysis(conn, cid, analysis_id)
 
 
 @router.get("/recommendations", response_model=RecommendationsPublic)
-async def list_recommendations(cid: Customer, request: Request, status: str | None = None,
-                               kind: str | None = None,
+async def list_recommendations(cid: Customer, request: Request,
+                               status: RecommendationStatus | None = None,
+                               kind: KindQuery = None,
                                limit: Annotated[int, Query(ge=1, le=500)] = 200) -> dict:
     async with services(request).db.tx() as conn:
         data = await store.recommendations(conn, cid, status, kind, limit=limit)
@@ -119,7 +136,7 @@ async def list_recommendations(cid: Customer, request: Request, status: str | No
 
 
 @router.get("/recommendations/{rec_id}", response_model=RecommendationPublic)
-async def get_recommendation(rec_id: str, cid: Customer,
+async def get_recommendation(rec_id: RecommendationId, cid: Customer,
                              request: Request) -> RecommendationPublic:
     async with services(request).db.tx() as conn:
         return await store.recommendation(conn, cid, rec_id)
@@ -127,7 +144,7 @@ async def get_recommendation(rec_id: str, cid: Customer,
 
 @router.post("/recommendations/{rec_id}/approve", status_code=202,
              response_model=ApproveAccepted)
-async def approve(rec_id: str, cid: Customer, request: Request) -> dict:
+async def approve(rec_id: RecommendationId, cid: Customer, request: Request) -> dict:
     svc = services(request)
     opt_id = await svc.workflow.approve(cid, rec_id)
     svc.rollouts.start(opt_id)
@@ -135,7 +152,7 @@ async def approve(rec_id: str, cid: Customer, request: Request) -> dict:
 
 
 @router.post("/recommendations/{rec_id}/reject", response_model=RecommendationPublic)
-async def reject(rec_id: str, cid: Customer, request: Request,
+async def reject(rec_id: RecommendationId, cid: Customer, request: Request,
                  body: DecisionRequest | None = None) -> RecommendationPublic:
     svc = services(request)
     await svc.workflow.reject(cid, rec_id, body.reason if body else None)
@@ -152,14 +169,15 @@ async def list_optimizations(cid: Customer, request: Request,
 
 
 @router.get("/optimizations/{opt_id}", response_model=OptimizationPublic)
-async def get_optimization(opt_id: str, cid: Customer, request: Request) -> OptimizationPublic:
+async def get_optimization(opt_id: OptimizationId, cid: Customer,
+                           request: Request) -> OptimizationPublic:
     async with services(request).db.tx() as conn:
         return await store.optimization(conn, cid, opt_id)
 
 
 @router.post("/optimizations/{opt_id}/rollback", status_code=202,
              response_model=RollbackAccepted)
-async def rollback(opt_id: str, cid: Customer, request: Request,
+async def rollback(opt_id: OptimizationId, cid: Customer, request: Request,
                    body: DecisionRequest | None = None) -> dict:
     svc = services(request)
     status = await svc.workflow.request_rollback(cid, opt_id, body.reason if body else None)
@@ -184,7 +202,7 @@ async def patterns(cid: Customer, request: Request) -> dict:
 
 
 @router.get("/audit", response_model=AuditPublic)
-async def audit(cid: Customer, request: Request, entity_id: str | None = None,
+async def audit(cid: Customer, request: Request, entity_id: EntityIdQuery = None,
                 limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict:
     async with services(request).db.tx() as conn:
         data = await store.audit_entries(conn, cid, entity_id, limit)

@@ -90,7 +90,7 @@ def create_app(settings: Settings, svc: Services | None = None,
                   description="Internal API behind the portal; every /v1 call needs "
                               "X-Admin-Token and X-Customer-Id.")
     app.state.services = svc
-    install_error_handlers(app)
+    install_error_handlers(app, settings.max_body_bytes)
 
     @app.exception_handler(AgentTimeout)
     async def _timeout(_r: Request, e: AgentTimeout) -> JSONResponse:
@@ -98,7 +98,10 @@ def create_app(settings: Settings, svc: Services | None = None,
 
     @app.exception_handler(AgentError)
     async def _agent(_r: Request, e: AgentError) -> JSONResponse:
-        return JSONResponse({"detail": str(e)}, status_code=502)
+        # The agent's own error text (a library's exception) stays in the log, not the answer.
+        log.warning("%s", e)
+        return JSONResponse({"detail": f"agent {e.agent} could not complete {e.task_type}; "
+                                       "retry later"}, status_code=502)
 
     @app.exception_handler(NotFound)
     async def _nf(_r: Request, e: NotFound) -> JSONResponse:

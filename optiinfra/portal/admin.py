@@ -5,9 +5,12 @@ The workload publishes no port; this proxy is how the harness injects faults.
 
 from __future__ import annotations
 
-import httpx
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from typing import Annotated
 
+import httpx
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+
+from ..common.edge import SafeText
 from ..common.models import FaultCreate, FaultsPublic
 from .routes import portal, require_admin
 
@@ -35,7 +38,9 @@ async def put_fault(body: FaultCreate, request: Request) -> Response:
 
 
 @router.delete("/faults")
-async def clear_faults(request: Request, customer_id: str | None = None) -> Response:
+async def clear_faults(request: Request,
+                       customer_id: Annotated[SafeText | None, Query(max_length=64)] = None
+                       ) -> Response:
     params = {"customer_id": customer_id} if customer_id else {}
     return await to_workload(request, "DELETE", "/admin/faults", params=params)
 

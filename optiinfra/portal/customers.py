@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from ..common.db import Database
+from ..common.edge import BoundedCache
 from ..common.messages import new_id
 from ..common.models import CustomerPublic
 
@@ -17,7 +18,8 @@ def token_hash(token: str) -> str:
 class Customers:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: dict[str, str] = {}  # token hash -> customer id; customers never change
+        # token hash -> customer id (customers never change); only known tokens get in
+        self._cache: BoundedCache[str, str] = BoundedCache(10_000)
 
     async def create(self, name: str) -> CustomerPublic:
         cid, token = new_id(), "oi_" + secrets.token_urlsafe(32)
@@ -31,13 +33,14 @@ class Customers:
 
     async def by_token(self, token: str) -> str | None:
         h = token_hash(token)
-        if h in self._cache:
-            return self._cache[h]
+        cached = self._cache.get(h)
+        if cached is not None:
+            return cached
         async with self.db.tx() as conn:
             cur = await conn.execute("SELECT id FROM customers WHERE token_hash = %s", (h,))
             row = await cur.fetchone()
         if row:
-            self._cache[h] = row["id"]
+            self._cache.put(h, row["id"])
             return row["id"]
         return None
 

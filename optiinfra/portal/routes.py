@@ -7,13 +7,21 @@ come back unchanged, so both services speak the same contract.
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Literal
 
 import httpx
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..common.edge import (
+    AnalysisId,
+    EntityIdQuery,
+    KindQuery,
+    OptimizationId,
+    RecommendationId,
+)
 from ..common.models import (
+    KNOWN_REGIONS,
     AnalysisAccepted,
     AnalysisCreate,
     AnalysisPublic,
@@ -66,6 +74,8 @@ def require_admin(request: Request,
 
 
 Customer = Annotated[str, Depends(current_customer)]
+Region = Literal[KNOWN_REGIONS]  # type: ignore[valid-type]
+RecommendationStatus = Literal["pending", "validated", "rejected", "approved", "superseded"]
 
 
 async def forward(request: Request, cid: str, method: str, path: str,
@@ -114,9 +124,7 @@ async def discover(body: DiscoverRequest, cid: Customer, request: Request) -> Re
 
 
 @router.get("/costs", response_model=CostsPublic, responses=ERRORS, tags=["infrastructure"])
-async def costs(cid: Customer, request: Request,
-                region: Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
-                = "us-east-1") -> Response:
+async def costs(cid: Customer, request: Request, region: Region = "us-east-1") -> Response:
     return await forward(request, cid, "GET", "/costs", params={"region": region})
 
 
@@ -128,14 +136,15 @@ async def create_analysis(body: AnalysisCreate, cid: Customer, request: Request)
 
 @router.get("/analyses/{analysis_id}", response_model=AnalysisPublic, responses=ERRORS,
             tags=["analyses"])
-async def get_analysis(analysis_id: str, cid: Customer, request: Request) -> Response:
+async def get_analysis(analysis_id: AnalysisId, cid: Customer, request: Request) -> Response:
     return await forward(request, cid, "GET", f"/analyses/{analysis_id}")
 
 
 @router.get("/recommendations", response_model=RecommendationsPublic, responses=ERRORS,
             tags=["recommendations"])
-async def list_recommendations(cid: Customer, request: Request, status: str | None = None,
-                               kind: str | None = None,
+async def list_recommendations(cid: Customer, request: Request,
+                               status: RecommendationStatus | None = None,
+                               kind: KindQuery = None,
                                limit: Annotated[int, Query(ge=1, le=500)] = 200) -> Response:
     return await forward(request, cid, "GET", "/recommendations",
                          params={"status": status, "kind": kind, "limit": limit})
@@ -143,21 +152,21 @@ async def list_recommendations(cid: Customer, request: Request, status: str | No
 
 @router.get("/recommendations/{rec_id}", response_model=RecommendationPublic, responses=ERRORS,
             tags=["recommendations"])
-async def get_recommendation(rec_id: str, cid: Customer, request: Request) -> Response:
+async def get_recommendation(rec_id: RecommendationId, cid: Customer, request: Request) -> Response:
     return await forward(request, cid, "GET", f"/recommendations/{rec_id}")
 
 
 @router.post("/recommendations/{rec_id}/approve", status_code=202,
              response_model=ApproveAccepted, tags=["recommendations"],
              responses={**ERRORS, 409: {"description": "not validated, or already decided"}})
-async def approve(rec_id: str, cid: Customer, request: Request) -> Response:
+async def approve(rec_id: RecommendationId, cid: Customer, request: Request) -> Response:
     return await forward(request, cid, "POST", f"/recommendations/{rec_id}/approve")
 
 
 @router.post("/recommendations/{rec_id}/reject", response_model=RecommendationPublic,
              tags=["recommendations"],
              responses={**ERRORS, 409: {"description": "already decided"}})
-async def reject(rec_id: str, cid: Customer, request: Request,
+async def reject(rec_id: RecommendationId, cid: Customer, request: Request,
                  body: DecisionRequest | None = None) -> Response:
     return await forward(request, cid, "POST", f"/recommendations/{rec_id}/reject", dump(body))
 
@@ -171,14 +180,14 @@ async def list_optimizations(cid: Customer, request: Request,
 
 @router.get("/optimizations/{opt_id}", response_model=OptimizationPublic, responses=ERRORS,
             tags=["optimizations"])
-async def get_optimization(opt_id: str, cid: Customer, request: Request) -> Response:
+async def get_optimization(opt_id: OptimizationId, cid: Customer, request: Request) -> Response:
     return await forward(request, cid, "GET", f"/optimizations/{opt_id}")
 
 
 @router.post("/optimizations/{opt_id}/rollback", status_code=202,
              response_model=RollbackAccepted, tags=["optimizations"],
              responses={**ERRORS, 409: {"description": "already finished"}})
-async def rollback(opt_id: str, cid: Customer, request: Request,
+async def rollback(opt_id: OptimizationId, cid: Customer, request: Request,
                    body: DecisionRequest | None = None) -> Response:
     return await forward(request, cid, "POST", f"/optimizations/{opt_id}/rollback", dump(body))
 
@@ -191,8 +200,7 @@ async def catalogue(cid: Customer, request: Request) -> Response:
 @router.get("/reports/savings", response_model=SavingsReportPublic, responses=ERRORS,
             tags=["reports"])
 async def savings_report(cid: Customer, request: Request,
-                         region: Annotated[str, Query(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
-                         = "us-east-1") -> Response:
+                         region: Region = "us-east-1") -> Response:
     return await forward(request, cid, "GET", "/reports/savings", params={"region": region})
 
 
@@ -209,7 +217,7 @@ async def patterns(cid: Customer, request: Request) -> Response:
 
 
 @router.get("/audit", response_model=AuditPublic, responses=ERRORS, tags=["audit"])
-async def audit(cid: Customer, request: Request, entity_id: str | None = None,
+async def audit(cid: Customer, request: Request, entity_id: EntityIdQuery = None,
                 limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> Response:
     return await forward(request, cid, "GET", "/audit",
                          params={"entity_id": entity_id, "limit": limit})

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Header, HTTPException
 
 from ..common.aws import Ec2
+from ..common.edge import install_edge
 from ..common.metrics import Metrics
 from ..common.models import FaultCreate, FaultPublic, FaultsPublic
 from ..common.redis_clients import sync_client
@@ -58,6 +59,7 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
             task.cancel()
 
     app = FastAPI(title="OptiInfra workload simulator", version="0.1.0", lifespan=lifespan)
+    install_edge(app, settings.max_body_bytes)
 
     def admin(x_admin_token: str | None = Header(None)) -> None:
         if x_admin_token is None:

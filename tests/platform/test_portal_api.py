@@ -131,7 +131,8 @@ def test_calls_forward_with_the_customer_id_and_pass_answers_through(
     assert json.loads(req.content) == {"kind": "cost", "region": "us-east-1", "clouds": ["aws"]}
     client.get("/api/v1/recommendations?status=validated", headers=auth())
     assert seen[-1].url.params["status"] == "validated" and "kind" not in seen[-1].url.params
-    assert client.get("/api/v1/optimizations/o1", headers=auth("tok-b")).status_code == 404
+    unknown = "00000000-0000-4000-8000-000000000001"
+    assert client.get(f"/api/v1/optimizations/{unknown}", headers=auth("tok-b")).status_code == 404
 
 
 def _portal_over(orchestrator) -> TestClient:  # noqa: ANN001 - a MockTransport handler
