@@ -58,6 +58,7 @@ MARKERS = {
     "security": "checks authentication, isolation or secret handling",
     "requires_aws": "needs the AWS simulator",
     "serial": "disturbs the shared stack (restarts a service): run alone, not under xdist",
+    "browser": "drives the portal's web pages in Chromium (Playwright; scenarios/browser)",
 }
 _SESSION_ID = "E2E_SESSION_ID"
 _SESSION_PID = "E2E_SESSION_PID"
