@@ -20,6 +20,31 @@ say() { printf '[ensure-docker] %s\n' "$*" >&2; }
 die() { printf '[ensure-docker] ERROR: %s\n' "$*" >&2; exit 1; }
 
 engine_ok() { docker info >/dev/null 2>&1; }
+
+# The harness's one wait (harness.core.wait_for) in bash, with its timeout message format:
+# what, how long, how often, the last answer. Kept in bash: this runs before any Python venv.
+#   wait_until <description> <timeout s> <interval s> <command...>
+wait_until() {
+  local what=$1 timeout_s=$2 interval_s=$3 attempts=0 last="" start now elapsed_ms rc
+  shift 3
+  start=$(date +%s%N)
+  while :; do
+    attempts=$((attempts + 1))
+    last=$("$@" 2>&1) && return 0
+    rc=$?
+    now=$(date +%s%N)
+    elapsed_ms=$(((now - start) / 1000000))
+    if ((elapsed_ms >= timeout_s * 1000)); then
+      last=$(printf '%s' "$last" | tr '\n' ' ' | cut -c1-300)
+      printf 'timed out after %d.%ds (timeout %ss, every %ss, %d attempts) waiting for %s\n' \
+        $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) "$timeout_s" "$interval_s" \
+        "$attempts" "$what" >&2
+      printf '  last exception: `%s` exited %d: %s\n' "$*" "$rc" "$last" >&2
+      return 1
+    fi
+    sleep "$interval_s"
+  done
+}
 compose_ok() { docker compose version >/dev/null 2>&1; }
 
 if engine_ok && compose_ok; then
@@ -96,11 +121,10 @@ start_daemon() {
     say "starting dockerd in the background (log: $DOCKERD_LOG)..."
     nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
   fi
-  local i
-  for ((i = 0; i < DOCKERD_WAIT_S * 2; i++)); do
-    engine_ok && { say "engine up: $(docker version --format '{{.Server.Version}}' 2>/dev/null)"; return 0; }
-    sleep 0.5
-  done
+  if wait_until "dockerd to answer 'docker info'" "$DOCKERD_WAIT_S" 0.5 docker info; then
+    say "engine up: $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+    return 0
+  fi
   tail -n 20 "$DOCKERD_LOG" >&2 || true
   die "dockerd did not answer within ${DOCKERD_WAIT_S}s; its log is $DOCKERD_LOG (tail above)."
 }

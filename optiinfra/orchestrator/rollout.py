@@ -16,6 +16,13 @@ from typing import Any
 import redis
 import redis.asyncio as aredis
 from psycopg.types.json import Jsonb
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from ..common.db import Database
 from ..common.domain import OPTIMIZATION, PLANS, ROLLBACK_STEP, STEP_VALIDATORS
@@ -29,6 +36,7 @@ from .dispatcher import Dispatcher
 log = logging.getLogger(__name__)
 PLAN = {s.name: s for plan in PLANS.values() for s in plan}
 MAX_ATTEMPTS = 20
+RETRY_SLEEP = asyncio.sleep  # the driver's retries sleep here (fast tests replace it)
 
 
 class StepFailed(Exception):
@@ -76,20 +84,22 @@ class Rollouts:
 
     async def _run_guarded(self, opt_id: str) -> None:
         """Retry the whole driver on infrastructure errors; every step is idempotent."""
-        delay, last = 1.0, None
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                await self.run(opt_id)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.exception("rollout %s interrupted (attempt %d); resuming in %.0fs", opt_id,
-                              attempt, delay)
-                last = e
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-        await self._finish_failed(opt_id, f"gave up after {MAX_ATTEMPTS} attempts: {last}")
+
+        def interrupted(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.error("rollout %s interrupted (attempt %d); resuming in %.0fs", opt_id,
+                      state.attempt_number, state.upcoming_sleep, exc_info=exc)
+
+        # Any error but a cancellation (a BaseException: never retried): 1, 2, 4, 8, 10, 10... s
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(Exception), stop=stop_after_attempt(MAX_ATTEMPTS),
+            wait=wait_exponential(multiplier=1, max=10), before_sleep=interrupted,
+            sleep=RETRY_SLEEP, reraise=True)
+        try:
+            await retrying(self.run, opt_id)
+        except Exception as e:
+            log.exception("rollout %s failed %d times; giving up", opt_id, MAX_ATTEMPTS)
+            await self._finish_failed(opt_id, f"gave up after {MAX_ATTEMPTS} attempts: {e}")
 
     # ---- the driver -----------------------------------------------------------------------
     async def run(self, opt_id: str) -> None:
