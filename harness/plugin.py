@@ -292,3 +292,30 @@ def baseline_metrics(test_customer: Customer, test_infrastructure: Fleet) -> Met
 def wait_for_fixture() -> Any:
     """The harness's ``wait_for`` (condition, timeout=, interval=, transient=)."""
     return wait_for
+
+
+# -- figures: lines a test reports for the run's terminal summary ----------------------------
+# A test calls ``record_figure("auth matrix: 120 probes")``; the line rides in the report's
+# user_properties, so under xdist it reaches the controller, which prints every line once.
+
+FIGURE = "e2e_figure"
+_figures: list[str] = []
+
+
+@pytest.fixture
+def record_figure(request: pytest.FixtureRequest) -> Any:
+    """``record_figure(line)``: print ``line`` in the terminal summary (section "figures")."""
+    return lambda line: request.node.user_properties.append((FIGURE, str(line)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":  # the teardown report carries all of the test's properties
+        _figures.extend(str(v) for k, v in report.user_properties if k == FIGURE)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    if _figures and not hasattr(config, "workerinput"):
+        terminalreporter.write_sep("-", "figures")
+        for line in _figures:
+            terminalreporter.write_line(line)
