@@ -7,13 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from harness.core import BundleWriter, HarnessError, Stack
-from harness.core._bundle import run_id, utc_stamp
-from harness.core._exceptions import PortConflictError, StackStartError
-from harness.domain import stack_config
-from harness.domain._spec import DEFAULT_ADMIN_TOKEN
-
-ARTIFACTS_ENV = "E2E_ARTIFACTS_DIR"  # the same folder the pytest plugin writes runs into
+from harness.core import HarnessError, PortConflictError, Stack, StackStartError
+from harness.domain import DEFAULT_ADMIN_TOKEN, stack_config
+from harness.reporting import ARTIFACTS_ENV, BundleWriter, run_id, utc_stamp
 
 
 def _parser() -> argparse.ArgumentParser:

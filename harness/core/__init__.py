@@ -1,6 +1,6 @@
-"""Generic core: stack lifecycle, waiting, ports, signals. Knows nothing of OptiInfra."""
+"""Generic core: stack lifecycle, waiting, ports, signals, narrative, secret masking.
+Knows nothing of OptiInfra: what is specific to a stack comes in through StackConfig."""
 
-from ._bundle import Bundle, BundleWriter, mask_data, mask_text
 from ._config import PortSpec, StackConfig
 from ._exceptions import (
     ConfigError,
@@ -14,6 +14,7 @@ from ._exceptions import (
     UnhealthyService,
     WaitTimeoutError,
 )
+from ._masking import MASK, mask_data, mask_text
 from ._narrative import (
     Narrative,
     PhaseRecord,
@@ -28,20 +29,15 @@ from ._resources import OWNER_DETACHED, new_run_id, owner_is_gone, owner_label
 from ._signals import Interrupted, install_sigterm_as_interrupt
 from ._stack import Stack
 from ._status import ServiceStatus, StackStatus
-from ._summary import render_summary
-from ._traceability import Catalogue, Matrix, TestRecord, build_matrix
 from ._wait import WaitReport, wait_for
 
 __all__ = [
+    "MASK",
     "OWNER_DETACHED",
-    "Bundle",
-    "BundleWriter",
-    "Catalogue",
     "ConfigError",
     "EngineUnavailableError",
     "HarnessError",
     "Interrupted",
-    "Matrix",
     "Narrative",
     "PhaseRecord",
     "PortClaim",
@@ -54,11 +50,9 @@ __all__ = [
     "StackConfig",
     "StackStartError",
     "StackStatus",
-    "TestRecord",
     "UnhealthyService",
     "WaitReport",
     "WaitTimeoutError",
-    "build_matrix",
     "check_ports",
     "current_narrative",
     "describe_port_holder",
@@ -71,7 +65,6 @@ __all__ = [
     "owner_label",
     "phase",
     "port_is_free",
-    "render_summary",
     "reset_narrative",
     "say",
     "use_narrative",

@@ -28,7 +28,7 @@ class Ec2:
         self._clients: BoundedCache[str, object] = BoundedCache(16)
         self._lock = threading.Lock()
 
-    def client(self, region: str):  # noqa: ANN201 - boto3 clients are untyped
+    def client(self, region: str):  # boto3 clients are untyped
         with self._lock:
             client = self._clients.get(region)
             if client is None:

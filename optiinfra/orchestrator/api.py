@@ -48,7 +48,7 @@ from . import store
 RecommendationStatus = Literal["pending", "validated", "rejected", "approved", "superseded"]
 
 
-def services(request: Request):  # noqa: ANN201 - the app's wiring (see app.py)
+def services(request: Request):  # the app's wiring (see app.py)
     return request.app.state.services
 
 

@@ -8,11 +8,14 @@ from typing import Any
 import pytest
 
 from harness import cli
-from harness.core import EngineUnavailableError, ServiceStatus, StackConfig, StackStatus
-from harness.core._exceptions import (
+from harness.core import (
+    EngineUnavailableError,
     PortClaim,
     PortConflictError,
+    ServiceStatus,
     ServiceUnhealthyError,
+    StackConfig,
+    StackStatus,
     UnhealthyService,
 )
 

@@ -10,7 +10,7 @@ import pytest
 # on the way out, and qdrant_client's native parts cannot load twice in one process.
 import qdrant_client.models  # noqa: F401
 
-from harness.reporting_plugin import ARTIFACTS_ENV, KEEP_RUNS_ENV, NO_BUNDLE_ENV, RUN_ENV, STAMP_ENV
+from harness.reporting import ARTIFACTS_ENV, KEEP_RUNS_ENV, NO_BUNDLE_ENV, RUN_ENV, STAMP_ENV
 
 STAMP = "20260101T000000Z"
 SESSION = "sess-test"

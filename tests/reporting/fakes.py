@@ -171,7 +171,7 @@ import time
 
 import pytest
 
-import harness.reporting_plugin as reporting
+import harness.reporting._evidence as evidence
 from harness.core import ServiceStatus, StackStatus
 from harness.domain import Exchange
 from tests.reporting.fakes import fake_store_clients
@@ -263,5 +263,5 @@ def ws_client(test_customer):
 
 @pytest.fixture(autouse=True)
 def fake_stores(monkeypatch):
-    monkeypatch.setattr(reporting, "store_clients", lambda item: fake_store_clients())
+    monkeypatch.setattr(evidence, "store_clients", lambda item: fake_store_clients())
 '''

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from harness.core._bundle import BundleWriter, mask_data, mask_text, safe_name
+from harness.core import mask_data, mask_text
+from harness.reporting import BundleWriter, safe_name
 
 pytestmark = [pytest.mark.unit, pytest.mark.security, pytest.mark.req("REQ-REPORT-02")]
 

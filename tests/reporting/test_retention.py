@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core._bundle import prune_runs
+from harness.reporting import prune_runs
 from tests.reporting.conftest import RUN_ID
 from tests.reporting.fakes import CONFTEST
 

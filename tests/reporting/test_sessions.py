@@ -65,3 +65,21 @@ def test_without_E2E_RUN_ID_a_session_reports_only_itself(pytester, run_dir):
     summary = (run_dir / "summary.md").read_text()
     assert "1 passed" in summary and "1 more collected but not run" in summary, summary
     assert not (run_dir / ".sessions.json").exists()
+
+
+def test_a_serial_session_then_an_xdist_session_report_as_one_run(pytester, monkeypatch):
+    """What make test does: sessions one after another (the last under xdist), one report."""
+    monkeypatch.setenv("E2E_RUN_ID", RUN)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_two=TESTS.format(fail=False))
+    pytester.runpytest("-p", "no:randomly", "-k", "first").assert_outcomes(passed=1,
+                                                                           deselected=1)
+    pytester.runpytest("-p", "no:randomly", "-n", "2", "-k", "second").assert_outcomes(passed=1)
+    run_dir = pytester.path / "artifacts" / RUN
+    matrix = json.loads((run_dir / "traceability.json").read_text())
+    assert {r["id"]: r["status"] for r in matrix["requirements"]
+            if r["id"] in ("REQ-SPOT-01", "REQ-SPOT-02")} == {
+        "REQ-SPOT-01": "passed", "REQ-SPOT-02": "passed"}
+    summary = (run_dir / "summary.md").read_text()
+    assert "PASSED" in summary.splitlines()[0] and "2 passed" in summary, summary
+    assert "not run" not in summary.split("## Requirements")[0], summary

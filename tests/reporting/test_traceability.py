@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.core._exceptions import ConfigError
-from harness.core._traceability import (
+from harness.core import ConfigError
+from harness.reporting import (
     Catalogue,
     PhaseTiming,
     TestRecord,
@@ -205,7 +205,7 @@ def test_xdist_workers_ship_outcomes_and_phases_to_the_controller(project, run_d
     summary = (run_dir / "summary.md").read_text()
     assert "**failed in PHASE 8: Validating cost savings**" in summary
     assert (run_dir / "test_suite.py__test_spot_journey" / "story.md").exists()
-    assert not (run_dir / ".collected").exists()  # the workers' hand-over is cleaned up
+    assert not (run_dir / ".collected").exists()  # the hand-over goes through workeroutput
 
 
 # -- the pieces, without pytest in between ----------------------------------------------------

@@ -7,9 +7,10 @@
     bundle.attempt("logs", lambda: bundle.logs({"portal": "..."}))   # a failing piece is noted
     index = bundle.finish("FAILED in PHASE 8: Validating cost savings")   # README.md
 
-Every file goes through ``mask_text`` on the way to disk: tokens in URLs, ``Authorization``
-and ``X-Admin-Token`` headers, JSON fields named like ``*token*``/``password``/``secret``, and
-every exact secret handed to the writer or the bundle are replaced by ``***``.
+Every file goes through ``harness.core.mask_text`` on the way to disk: tokens in URLs,
+``Authorization`` and ``X-Admin-Token`` headers, JSON fields named like ``*token*``/
+``password``/``secret``, and every exact secret handed to the writer or the bundle are
+replaced by ``***``.
 A piece that fails to gather (a store down, Docker gone) is recorded in ``bundle_errors.txt``
 and never stops the other pieces.
 """
@@ -19,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -27,48 +27,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ._exceptions import PortConflictError, ServiceUnhealthyError, StackStartError
-from ._narrative import Narrative
-from ._status import StackStatus
-
-MASK = "***"
-_SECRET_KEY = re.compile(r"token|authorization|password|passwd|secret|api[_-]?key", re.I)
-# Order matters: header and key=value forms before the generic quoted-field rule.
-_TEXT_RULES: list[tuple[re.Pattern[str], str]] = [
-    # ?token=..., &api_token=..., E2E_ADMIN_TOKEN=... (URLs, env dumps, log lines)
-    (re.compile(r"(?i)(\b[\w.-]*(?:token|password|secret)=)[^&\s\"'#;,]+"), rf"\g<1>{MASK}"),
-    # Authorization: Bearer xyz / "authorization": "Bearer xyz"
-    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)((?:bearer|basic|token)\s+)?"
-                r"[^\s\"',}]+"), rf"\g<1>\g<2>{MASK}"),
-    # X-Admin-Token: xyz / "x-admin-token": "xyz" (also any *-token header)
-    (re.compile(r"(?i)([\w-]*-token[\"']?\s*:\s*[\"']?)[^\s\"',}]+"), rf"\g<1>{MASK}"),
-    # "api_token": "xyz" in JSON, 'api_token': 'xyz' in a Python repr
-    (re.compile(r"(?i)(\"[^\"\n]*(?:token|password|secret)[^\"\n]*\"\s*:\s*\")[^\"]*(\")"),
-     rf"\g<1>{MASK}\g<2>"),
-    (re.compile(r"(?i)('[^'\n]*(?:token|password|secret)[^'\n]*'\s*:\s*')[^']*(')"),
-     rf"\g<1>{MASK}\g<2>"),
-    # scheme://user:password@host
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(@)"), rf"\g<1>{MASK}\g<2>"),
-]
-
-
-def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every known secret value and every token-shaped field masked."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    for pattern, repl in _TEXT_RULES:
-        text = pattern.sub(repl, text)
-    return text
-
-
-def mask_data(data: Any) -> Any:
-    """A copy of JSON-like ``data`` whose secret-named string fields are masked."""
-    if isinstance(data, Mapping):
-        return {k: (MASK if isinstance(v, str) and _SECRET_KEY.search(str(k)) else mask_data(v))
-                for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [mask_data(v) for v in data]
-    return data
+from harness.core import (
+    Narrative,
+    PortConflictError,
+    ServiceUnhealthyError,
+    StackStartError,
+    StackStatus,
+    mask_data,
+    mask_text,
+)
 
 
 def safe_name(node_id: str, max_len: int = 120) -> str:
@@ -294,34 +261,3 @@ class BundleWriter:
             n += 1
             path = base.with_name(f"{base.name}-{n}")
         return Bundle(path, node_id, secrets=self.secrets)
-
-
-def run_id(stamp: str, session_id: str) -> str:
-    """``<UTC timestamp>-<session id>``: sorts by time, and says which session wrote it."""
-    return f"{stamp}-{safe_name(session_id)}"
-
-
-def utc_stamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-
-
-_RUN_FOLDER = re.compile(r"\d{8}T\d{6}Z-.+")
-
-
-def prune_runs(root: Path, keep: int, current: str | None = None) -> list[Path]:
-    """Remove all but the newest ``keep`` run folders under ``root``; return those removed.
-
-    Only folders named like a run id are touched (never ``latest`` or anything a user put
-    there); ``current`` is always kept. ``keep <= 0`` keeps everything.
-    """
-    if keep <= 0 or not root.is_dir():
-        return []
-    runs = sorted((d for d in root.iterdir()
-                   if d.is_dir() and _RUN_FOLDER.fullmatch(d.name) and d.name != current),
-                  key=lambda d: d.name, reverse=True)
-    removed = []
-    for old in runs[max(0, keep - (1 if current else 0)):]:
-        shutil.rmtree(old, ignore_errors=True)
-        if not old.exists():
-            removed.append(old)
-    return removed

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ._exceptions import ConfigError
+from harness.core import ConfigError
 
 REQUIREMENT_ID = re.compile(r"^REQ-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d{2,3}$")
 
@@ -239,16 +239,3 @@ def record_from_dict(data: Mapping[str, Any]) -> TestRecord:
     fields = dict(data)
     fields["phases"] = [PhaseTiming(**p) for p in fields.get("phases", [])]
     return TestRecord(**fields)
-
-
-def combine_sessions(earlier: Iterable[TestRecord], latest: Iterable[TestRecord]
-                     ) -> list[TestRecord]:
-    """The records of one run made of several pytest sessions (``make test-e2e`` runs the
-    ``serial`` tests alone, then the rest): a test counts with the outcome of the last
-    session that ran it, and is 'not run' only when no session ran it."""
-    combined = {r.nodeid: r for r in earlier}
-    for r in latest:
-        if r.outcome == NOT_RUN and r.nodeid in combined:
-            continue
-        combined[r.nodeid] = r
-    return list(combined.values())
