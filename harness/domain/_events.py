@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import connect
 
 from harness.core import HarnessError, WaitTimeoutError, wait_for
@@ -40,7 +40,7 @@ class EventStream:
             # websockets 17: connect() is a context manager; we hold it open until close().
             self._conn = connect(url, open_timeout=connect_timeout, max_size=2**22)
             self._ws = self._conn.__enter__()
-        except (OSError, TimeoutError, Exception) as exc:  # noqa: BLE001 - one clear message
+        except (OSError, TimeoutError, WebSocketException) as exc:  # refused, slow, rejected
             raise EventStreamError(f"could not open the event stream {_mask(url)}: {exc}; "
                                    "is the portal up (make health-check)?") from exc
         self._thread = threading.Thread(target=self._read, name="event-stream", daemon=True)

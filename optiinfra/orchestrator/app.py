@@ -52,7 +52,7 @@ def build_services(settings: Settings) -> Services:
                     Rollouts(db, rds, dispatcher, patterns, settings))
 
 
-async def _retry(what: str, fn, attempts: int = 60) -> None:  # noqa: ANN001
+async def _retry(what: str, fn, attempts: int = 60) -> None:
     for i in range(attempts):
         try:
             await fn()
@@ -68,7 +68,7 @@ def create_app(settings: Settings, svc: Services | None = None,
     svc = svc or build_services(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # noqa: ANN202
+    async def lifespan(app: FastAPI):
         app.state.services = svc
         if start_loops:
             await svc.db.open()

@@ -115,7 +115,7 @@ class Dispatcher:
                     await asyncio.wait_for(self.kick.wait(), 1.0)
             except asyncio.CancelledError:
                 raise
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - the relay outlives any error: logged, retried
                 self.healthy["relay"] = False
                 level = logging.WARNING if is_transient(e) or db_transient(e) else logging.ERROR
                 log.log(level, "outbox relay: %s; retrying in %.1fs", e, backoff)

@@ -62,7 +62,7 @@ def create_app(settings: Settings, p: Portal | None = None, start_loops: bool = 
     p = p or build_portal(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # noqa: ANN202
+    async def lifespan(app: FastAPI):
         hub_task = None
         if start_loops:
             await p.db.open()

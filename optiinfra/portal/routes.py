@@ -50,7 +50,7 @@ ERRORS = {401: {"description": "no or unknown token"}, 404: {"description": "not
           422: {"description": "invalid request"}}
 
 
-def portal(request: Request):  # noqa: ANN201 - the app's wiring (see app.py)
+def portal(request: Request):  # the app's wiring (see app.py)
     return request.app.state.portal
 
 

@@ -46,7 +46,7 @@ def create_app(settings: Settings, simulator: Simulator | None = None,
             await asyncio.sleep(next_at - time.monotonic())
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # noqa: ANN202
+    async def lifespan(_app: FastAPI):
         stop = threading.Event()
         task = None
         if run_loop:

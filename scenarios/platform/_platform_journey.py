@@ -66,7 +66,7 @@ def new_customer(prefix: str = "journey") -> Customer:
     return Customer(body["id"], body["name"], body["api_token"], portal(body["api_token"]))
 
 
-def ec2(region: str = REGION):  # noqa: ANN201 - boto3 clients are untyped
+def ec2(region: str = REGION):  # boto3 clients are untyped
     return boto3.client("ec2", endpoint_url=AWS_URL, region_name=region,
                         aws_access_key_id="test", aws_secret_access_key="test")
 
@@ -76,7 +76,7 @@ def image_id(region: str) -> str:
     return ec2(region).describe_images()["Images"][0]["ImageId"]
 
 
-def launch_fleet(customer_id: str, fleet=FLEET, region: str = REGION) -> list[str]:  # noqa: ANN001
+def launch_fleet(customer_id: str, fleet=FLEET, region: str = REGION) -> list[str]:
     client, ids = ec2(region), []
     image = image_id(region)
     for itype, count, pool in fleet:
@@ -159,7 +159,7 @@ class Journey:
     optimization: dict = field(default_factory=dict)
 
 
-def run_journey(c: Customer, timeout: float = 180, fleet=FLEET) -> Journey:  # noqa: ANN001
+def run_journey(c: Customer, timeout: float = 180, fleet=FLEET) -> Journey:
     """Phases 1-8 of the seed's spot migration, for one fresh customer with ``fleet``."""
     j, t0 = Journey(c), time.monotonic()
     # Phase 1: discover and record the initial cost.

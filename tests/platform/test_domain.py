@@ -22,7 +22,7 @@ from optiinfra.common.domain import (
     (OPTIMIZATION, "running", "completed"), (OPTIMIZATION, "running", "rolled_back"),
     (ANALYSIS, "pending", "completed"), (STEP, "running", "failed"),
 ])
-def test_legal_transitions(machine, current, target) -> None:  # noqa: ANN001
+def test_legal_transitions(machine, current, target) -> None:
     assert machine.check(current, target) == target
 
 
@@ -33,7 +33,7 @@ def test_legal_transitions(machine, current, target) -> None:  # noqa: ANN001
     (OPTIMIZATION, "completed", "rolled_back"), (OPTIMIZATION, "rolled_back", "running"),
     (ANALYSIS, "completed", "failed"), (STEP, "completed", "running"),
 ])
-def test_illegal_transitions_raise_with_context(machine, current, target) -> None:  # noqa: ANN001
+def test_illegal_transitions_raise_with_context(machine, current, target) -> None:
     with pytest.raises(IllegalTransition) as info:
         machine.check(current, target)
     assert (info.value.current, info.value.target) == (current, target)

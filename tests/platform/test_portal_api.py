@@ -135,7 +135,7 @@ def test_calls_forward_with_the_customer_id_and_pass_answers_through(
     assert client.get(f"/api/v1/optimizations/{unknown}", headers=auth("tok-b")).status_code == 404
 
 
-def _portal_over(orchestrator) -> TestClient:  # noqa: ANN001 - a MockTransport handler
+def _portal_over(orchestrator) -> TestClient:  # a MockTransport handler
     settings = Settings(admin_token=ADMIN)
     p = Portal(settings, FakeDb(), FakeRedis(), FakeCustomers(), EventHub(None),  # type: ignore[arg-type]
                httpx.AsyncClient(base_url="http://o", transport=httpx.MockTransport(orchestrator)),

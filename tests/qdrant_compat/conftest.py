@@ -14,9 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "compose" / "qdrant"))
 
-import uvicorn  # noqa: E402
-from qdrant_client import QdrantClient  # noqa: E402
-from qdrant_compat import create_app  # noqa: E402
+import uvicorn
+from qdrant_client import QdrantClient
+from qdrant_compat import create_app
 
 READY_TIMEOUT = 15.0
 
