@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from harness.core import HarnessError, wait_for
+from harness.core import HarnessError, mask_data, wait_for
 
 from . import _models as m
 
@@ -258,13 +258,8 @@ class _Base:
 
 
 def mask_secrets(body: Any) -> Any:
-    """Replace token values in a JSON body so reports never carry credentials."""
-    if isinstance(body, dict):
-        return {k: ("***" if "token" in k.lower() and isinstance(v, str) else mask_secrets(v))
-                for k, v in body.items()}
-    if isinstance(body, list):
-        return [mask_secrets(v) for v in body]
-    return body
+    """Replace secret values in a JSON body so reports never carry credentials."""
+    return mask_data(body)  # the harness's one masking rule (harness.core)
 
 
 class PortalClient(_Base):

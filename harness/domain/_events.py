@@ -18,7 +18,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import connect
 
-from harness.core import HarnessError, WaitTimeoutError, wait_for
+from harness.core import HarnessError, WaitTimeoutError, mask_text, wait_for
 
 from ._models import Event
 
@@ -152,4 +152,4 @@ def _brief(data: dict[str, Any]) -> str:
 
 
 def _mask(url: str) -> str:
-    return url.split("token=")[0] + "token=***" if "token=" in url else url
+    return mask_text(url)  # the harness's one masking rule (harness.core)
