@@ -74,7 +74,14 @@ async def customer(request: Request,
 
 
 Customer = Annotated[str, Depends(customer)]
-router = APIRouter(prefix="/v1", dependencies=[Depends(admin)])
+ERRORS: dict[int | str, dict] = {
+    400: {"description": "X-Customer-Id missing or not a UUID"},
+    401: {"description": "no admin token"}, 403: {"description": "wrong admin token"},
+    404: {"description": "no such customer or entity"},
+    413: {"description": "request body over MAX_BODY_BYTES"},
+    502: {"description": "an agent failed"}, 503: {"description": "a dependency is down"},
+    504: {"description": "an agent did not answer in time"}}
+router = APIRouter(prefix="/v1", dependencies=[Depends(admin)], responses=ERRORS)
 Region = Literal[KNOWN_REGIONS]  # type: ignore[valid-type]
 
 

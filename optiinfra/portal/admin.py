@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from ..common.edge import SafeText
 from ..common.models import FaultCreate, FaultsPublic
-from .routes import portal, require_admin
+from .routes import ADMIN_ERRORS, portal, require_admin
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)], tags=["admin"])
+router = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)], tags=["admin"],
+                   responses=ADMIN_ERRORS)
 
 
 async def to_workload(request: Request, method: str, path: str, **kw: object) -> Response:

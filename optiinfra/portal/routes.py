@@ -47,7 +47,12 @@ bearer = HTTPBearer(auto_error=False, description="the customer's api_token")
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1")
 ERRORS = {401: {"description": "no or unknown token"}, 404: {"description": "not found"},
-          422: {"description": "invalid request"}}
+          413: {"description": "request body over MAX_BODY_BYTES"},
+          422: {"description": "invalid request"},
+          502: {"description": "an agent failed"}, 503: {"description": "a dependency is down"},
+          504: {"description": "an agent did not answer in time"}}
+ADMIN_ERRORS = {401: {"description": "no admin token"}, 403: {"description": "wrong admin token"},
+                413: ERRORS[413], 422: ERRORS[422], 503: ERRORS[503]}
 
 
 def portal(request: Request):  # the app's wiring (see app.py)
@@ -106,7 +111,7 @@ def dump(model: object) -> object:
 
 
 @router.post("/customers", status_code=201, response_model=CustomerPublic,
-             dependencies=[Depends(require_admin)], tags=["customers"])
+             dependencies=[Depends(require_admin)], tags=["customers"], responses=ADMIN_ERRORS)
 async def create_customer(body: CustomerCreate, request: Request) -> CustomerPublic:
     return await portal(request).customers.create(body.name)
 
