@@ -49,7 +49,8 @@ class ApiStatusError(ApiError):
     Not transient: a wait fails at once with it."""
 
 
-# The portal answers these while a service behind it restarts (docs/api.md: /ready, 503).
+# docs/api.md, Errors: 503 "a dependency is down", 502/504 "an agent failed or did not answer
+# in time": the platform is (partly) not there right now, as with no answer at all.
 UNREACHABLE_STATUSES = frozenset({502, 503, 504})
 
 
