@@ -13,7 +13,7 @@ E2E_WORKERS ?= 4
 # test-all runs its own stack (platform under coverage) beside any running one
 COVERAGE_PORT_OFFSET ?= 400
 
-.PHONY: help setup docker venv images start-test-env stop-test-env health-check logs \
+.PHONY: help setup docker chromium venv images start-test-env stop-test-env health-check logs \
         test test-unit test-fast test-e2e test-all bench-stack lint clean
 
 help:  ## list targets
@@ -21,6 +21,9 @@ help:  ## list targets
 
 docker:  ## make sure a Docker engine + Compose v2 answer (provision one if needed)
 	@bash scripts/ensure-docker.sh
+
+chromium:  ## make sure Debian's chromium answers (the browser lane drives it); installed if missing
+	@bash scripts/ensure-chromium.sh
 
 .venv/.stamp: requirements-test.txt pyproject.toml
 	@echo "[setup] creating .venv with the harness and its test dependencies..."
@@ -31,7 +34,7 @@ docker:  ## make sure a Docker engine + Compose v2 answer (provision one if need
 
 venv: .venv/.stamp  ## python virtualenv only (no Docker needed)
 
-setup: docker venv  ## engine + virtualenv: everything the other targets need
+setup: docker venv chromium  ## engine + virtualenv + chromium: everything the other targets need
 
 images: setup  ## base image (bootstrapped if no registry), wheelhouse, all images (cached)
 	@bash scripts/wheelhouse.sh
