@@ -1,0 +1,96 @@
+"""`python -m harness mutate [PATCH...]`: evaluate the catalogue against the running stack."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.core import Stack
+from harness.core._signals import interrupts_raise
+from harness.domain import REPO_ROOT, stack_config
+from harness.domain._stores import Endpoints
+
+from ._catalogue import load_catalogue
+from ._engine import MutationEngine
+from ._exceptions import MutationSetupError
+from ._live import DockerPlatform, GitWorkspace, PytestRunner
+from ._report import verdict_lines, write_reports
+from ._selection import SelectionMap
+
+PLATFORM_IMAGE = "optiinfra-e2e/platform:local"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("patches", nargs="*", metavar="PATCH",
+                   help="patch files or names in the catalogue (default: all of mutants/)")
+    p.add_argument("--catalogue", type=Path, default=REPO_ROOT / "mutants",
+                   help="folder of *.patch files (default mutants/)")
+    p.add_argument("--test-map", type=Path, default=None,
+                   help="which tests exercise which files (default <catalogue>/test-map.toml)")
+    p.add_argument("--timeout", type=float, default=240.0,
+                   help="seconds the selected tests of one mutant may take (default 240)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="pytest-xdist workers for a mutant's tests (default 2; 1: none)")
+    p.add_argument("--rev", default="HEAD",
+                   help="git revision whose platform source is mutated (default HEAD)")
+    p.add_argument("--fail-under", type=float, default=None, metavar="PCT",
+                   help="exit 1 when the kill rate is below PCT percent")
+
+
+def run(args: argparse.Namespace) -> int:
+    mutants = load_catalogue(args.catalogue, args.patches or None)
+    test_map = SelectionMap.load(args.test_map or args.catalogue / "test-map.toml")
+    config = stack_config(None)
+    stack = Stack(config)
+    stack.check_engine()
+    if not stack.status().all_ready:
+        raise MutationSetupError(
+            f"stack '{config.project_name}' is not up and healthy: mutation testing reuses a "
+            "running stack. Start it with `make start-test-env` (same E2E_PROJECT and "
+            "E2E_PORT_OFFSET) and run again")
+    root = Path(os.environ.get("E2E_ARTIFACTS_DIR") or REPO_ROOT / "artifacts")
+    run_dir = root / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-mutation-{os.getpid()}"
+    workspace = GitWorkspace(REPO_ROOT, args.rev)
+    platform: DockerPlatform | None = None
+    try:
+        dirty = workspace.uncommitted_platform_changes()
+        if dirty:
+            print(f"[mutation] note: uncommitted changes in {', '.join(dirty[:5])} are not "
+                  f"part of the mutants' source ({args.rev} = {workspace.commit} is)")
+        platform = DockerPlatform(config, Endpoints.from_config(config),
+                                  platform_image=PLATFORM_IMAGE)
+        print(f"[mutation] {len(mutants)} patch(es) from {args.catalogue}, platform source "
+              f"{args.rev} ({workspace.commit}), stack '{config.project_name}', services: "
+              f"{', '.join(platform.services)}")
+        engine = MutationEngine(
+            workspace, platform,
+            PytestRunner(workers=args.workers, cwd=REPO_ROOT), test_map, run_dir / "mutants",
+            image_repository=PLATFORM_IMAGE.split(":")[0], test_timeout_s=args.timeout,
+            out=lambda line: print(line, flush=True))
+        t0 = time.monotonic()
+        with interrupts_raise():
+            result = engine.run(mutants, source=f"git {args.rev} ({workspace.commit})")
+        md, _js = write_reports(result, run_dir)
+    finally:
+        workspace.cleanup()
+        if platform is not None:
+            platform.close()
+    print("\n" + "\n".join(f"[mutation] {line}" for line in verdict_lines(result)))
+    print(f"[mutation] report: {md} (and mutation.json), {time.monotonic() - t0:.0f}s")
+    if result.killed_controls:
+        return 1
+    if args.fail_under is not None and (result.kill_rate or 0.0) * 100 < args.fail_under:
+        print(f"[mutation] kill rate below --fail-under {args.fail_under:g}%", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m harness mutate",
+                                description=__doc__)
+    add_arguments(p)
+    return run(p.parse_args(argv))
