@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.core import HarnessError, PortConflictError, Stack, StackStartError
 from harness.domain import DEFAULT_ADMIN_TOKEN, stack_config
+from harness.mutation import _cli as mutation_cli
 from harness.reporting import ARTIFACTS_ENV, BundleWriter, run_id, utc_stamp
 
 
@@ -30,12 +31,16 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", help="e.g. 10m or 2026-01-01T10:00:00")
     logs.add_argument("--tail", type=int)
     sub.add_parser("sweep", help="remove stacks left behind by killed runs")
+    mutation_cli.add_arguments(sub.add_parser(  # options: harness/mutation/_cli.py
+        "mutate", help="evaluate the platform mutants (mutants/) on the running stack"))
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "mutate":
+            return mutation_cli.run(args)
         overrides: dict[str, object] = {}
         if args.command == "up":
             overrides = {"keep_on_failure": args.keep_on_failure, "build": not args.no_build}
