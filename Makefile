@@ -14,7 +14,7 @@ E2E_WORKERS ?= 4
 COVERAGE_PORT_OFFSET ?= 400
 
 .PHONY: help setup docker chromium venv images start-test-env stop-test-env health-check logs \
-        test test-unit test-fast test-e2e test-all bench-stack lint clean
+        test test-unit test-fast test-e2e test-all bench-stack lint clean mutation
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -85,6 +85,15 @@ test: images  ## the README's test command (CI): unit tests, then e2e on a fresh
 	@export E2E_RUN_ID=$${E2E_RUN_ID:-$$(date -u +%Y%m%dT%H%M%SZ)-test-$$$$}; \
 	  $(PYTEST) tests -q -p no:randomly && bash scripts/run-e2e.sh $(PYTEST_ARGS) \
 	  && bash scripts/check-leftovers.sh
+
+mutation: images  ## mutants/ against the e2e suite on a running stack: kill rate, controls, s/mutant
+	@# MUTANTS="name ..." picks patches; MUTATION_ARGS="--timeout 300 --workers 1" passes options.
+	@# A running stack (E2E_PROJECT, E2E_PORT_OFFSET) is reused and keeps running; one started
+	@# here is removed at the end, also on failure or Ctrl-C.
+	@was_up=0; $(PY) -m harness status >/dev/null 2>&1 && was_up=1; \
+	  if [ $$was_up = 0 ]; then trap '$(PY) -m harness down' EXIT; \
+	    $(PY) -m harness up --no-build || exit $$?; fi; \
+	  $(PY) -m harness mutate $(MUTANTS) $(MUTATION_ARGS)
 
 bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory
 	@$(PY) scripts/bench_stack.py
