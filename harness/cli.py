@@ -1,4 +1,5 @@
-"""`python -m harness up|down|status|logs [SERVICE]|sweep`: the stack from a terminal or make."""
+"""`python -m harness up|down|status|logs [SERVICE]|sweep|leftovers`: the stack from a terminal
+or make."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("sweep", help="remove stacks left behind by killed runs")
     mutation_cli.add_arguments(sub.add_parser(  # options: harness/mutation/_cli.py
         "mutate", help="evaluate the platform mutants (mutants/) on the running stack"))
+    sub.add_parser("leftovers", help="exit 1 when containers, networks or volumes of harness "
+                   "stacks are left behind (a stack left running on purpose does not count)")
     return p
 
 
@@ -86,7 +89,24 @@ def _run(stack: Stack, args: argparse.Namespace) -> int:
         swept = stack.sweep_orphans()
         print(f"swept {len(swept)} stack(s)" + (f": {', '.join(swept)}" if swept else ""))
         return 0
+    if args.command == "leftovers":
+        stack.check_engine()
+        return _leftovers(stack)
     raise AssertionError(args.command)
+
+
+def _leftovers(stack: Stack) -> int:
+    left = stack.leftovers()
+    if left:
+        print("[leftovers] ERROR: harness resources left behind:", file=sys.stderr)
+        for line in left:
+            print(f"  {line}", file=sys.stderr)
+        print("[leftovers] remove them with: make stop-test-env (or python -m harness sweep)",
+              file=sys.stderr)
+        return 1
+    print(f"[leftovers] none: no container, network or volume labelled "
+          f"{stack.config.labels.harness} is left (stacks left running on purpose aside)")
+    return 0
 
 
 def _startup_bundle(exc: StackStartError | PortConflictError) -> Path:

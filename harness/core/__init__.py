@@ -25,7 +25,7 @@ from ._narrative import (
     use_narrative,
 )
 from ._ports import check_ports, describe_port_holder, find_conflicts, port_is_free
-from ._resources import OWNER_DETACHED, new_run_id, owner_is_gone, owner_label
+from ._resources import OWNER_DETACHED, ResourceLabels, new_run_id, owner_is_gone, owner_label
 from ._signals import Interrupted, install_sigterm_as_interrupt
 from ._stack import Stack
 from ._status import ServiceStatus, StackStatus
@@ -43,6 +43,7 @@ __all__ = [
     "PortClaim",
     "PortConflictError",
     "PortSpec",
+    "ResourceLabels",
     "ServiceStatus",
     "ServiceUnhealthyError",
     "Stack",

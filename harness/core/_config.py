@@ -2,6 +2,8 @@
 
 Host ports are ``default + offset`` (E2E_PORT_OFFSET, default 1, which gives the seed's
 ports); an explicit ``E2E_PORT_<NAME>`` in the environment wins over the computed value.
+What is specific to one stack (its project name, the prefix of the labels its compose files
+put on every resource, how to get a Docker engine) comes from the layer that knows the stack.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from ._exceptions import ConfigError
+from ._resources import ResourceLabels
 
 _PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_LABEL_PREFIX_RE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
+DEFAULT_SETUP_HINT = "install Docker Engine with the Compose v2 plugin and start it."
 
 
 class PortSpec(BaseModel):
@@ -33,7 +38,12 @@ class PortSpec(BaseModel):
 
 class StackConfig(BaseModel):
     compose_files: list[Path]
-    project_name: str = "optiinfra-e2e"
+    project_name: str = "e2e"
+    # Every container, network and volume carries <prefix>.harness=1, <prefix>.run=<run id>
+    # and <prefix>.owner=<owner> (the compose files set them from E2E_RUN_ID/E2E_RUN_OWNER).
+    label_prefix: str = "e2e.harness"
+    # What to do when no Docker engine answers (the end of EngineUnavailableError's message).
+    setup_hint: str = DEFAULT_SETUP_HINT
     port_offset: int = 1
     ports: list[PortSpec] = Field(default_factory=list)
     port_overrides: dict[str, int] = Field(default_factory=dict)
@@ -53,6 +63,18 @@ class StackConfig(BaseModel):
             raise ValueError(f"compose project names are lowercase letters, digits, '-' and '_'"
                              f" and start with a letter or digit; got {v!r}")
         return v
+
+    @field_validator("label_prefix")
+    @classmethod
+    def _label_prefix_ok(cls, v: str) -> str:
+        if not _LABEL_PREFIX_RE.match(v):
+            raise ValueError(f"a label prefix is lowercase letters and digits, joined by '.' "
+                             f"or '-' (e.g. com.example.e2e); got {v!r}")
+        return v
+
+    @property
+    def labels(self) -> ResourceLabels:
+        return ResourceLabels(self.label_prefix)
 
     @field_validator("up_timeout_s")
     @classmethod
@@ -111,7 +133,8 @@ class StackConfig(BaseModel):
         if env.get("E2E_BASE_IMAGE"):
             values["base_image"] = env["E2E_BASE_IMAGE"]
         overrides: dict[str, int] = {}
-        specs = [PortSpec.model_validate(p) for p in values.get("ports") or []]  # type: ignore[attr-defined]
+        ports = values.get("ports") or []
+        specs = [PortSpec.model_validate(p) for p in ports] if isinstance(ports, list) else []
         for spec in specs:
             raw = env.get(spec.env_var)
             if raw:

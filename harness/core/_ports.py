@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import os
 import socket
 from collections.abc import Callable, Iterable
-from pathlib import Path
+
+import psutil
 
 from ._exceptions import PortClaim, PortConflictError
 
@@ -42,39 +41,35 @@ def find_conflicts(
             for port, service in wanted if not is_free(port)]
 
 
-def check_ports(wanted: Iterable[tuple[int, str]], **kwargs: object) -> None:
-    conflicts = find_conflicts(wanted, **kwargs)  # type: ignore[arg-type]
+def check_ports(
+    wanted: Iterable[tuple[int, str]],
+    *,
+    is_free: Callable[[int], bool] = port_is_free,
+    describe_holder: Callable[[int], str] | None = None,
+) -> None:
+    """Raise PortConflictError naming every wanted port that is taken, and its holder."""
+    conflicts = find_conflicts(wanted, is_free=is_free, describe_holder=describe_holder)
     if conflicts:
         raise PortConflictError(conflicts)
 
 
 def describe_port_holder(port: int) -> str:
-    """Best-effort: 'process 1234 (cmdline)' from /proc, else 'unknown process'."""
-    inodes = _listening_inodes(port)
-    if not inodes:
+    """Best-effort: 'process 1234 (cmdline)' for what listens on ``port``."""
+    try:
+        listeners = [c for c in psutil.net_connections(kind="tcp")
+                     if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port]
+    except psutil.AccessDenied:
+        return _NOT_VISIBLE
+    if not listeners:
         return "unknown process (not visible from here)"
-    for pid_dir in Path("/proc").iterdir():
-        if not pid_dir.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            for fd in (pid_dir / "fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:[") and target[8:-1] in inodes:
-                        cmd = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(
-                            errors="replace").strip()
-                        return f"process {pid_dir.name} ({cmd[:120] or '?'})"
-    return "a process this user cannot see (try as root: ss -ltnp)"
+    pid = next((c.pid for c in listeners if c.pid is not None), None)
+    if pid is None:  # a socket of another user's process: its pid is not ours to see
+        return _NOT_VISIBLE
+    try:
+        cmd = " ".join(psutil.Process(pid).cmdline()).strip()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        cmd = ""
+    return f"process {pid} ({cmd[:120] or '?'})"
 
 
-def _listening_inodes(port: int) -> set[str]:
-    """Socket inodes in LISTEN state on ``port``, from /proc/net/tcp{,6}."""
-    found: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                parts = line.split()
-                local, state, inode = parts[1], parts[3], parts[9]
-                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
-                    found.add(inode)
-    return found
+_NOT_VISIBLE = "a process this user cannot see (try as root: ss -ltnp)"

@@ -1,9 +1,9 @@
 """Labels on every resource of a run, and the sweep of stacks left by killed runs.
 
-Each container, network and volume carries:
-    com.optiinfra.e2e.harness=1
-    com.optiinfra.e2e.run=<run id>
-    com.optiinfra.e2e.owner=detached | pid:<pid>:<boot id>
+Each container, network and volume carries (``<prefix>`` is StackConfig.label_prefix):
+    <prefix>.harness=1
+    <prefix>.run=<run id>
+    <prefix>.owner=detached | pid:<pid>:<boot id>
 A stack whose owner is a process that no longer exists (killed outright, so its teardown
 never ran) is removed by the next ``up``. Detached stacks (``make start-test-env``) are kept.
 """
@@ -14,6 +14,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,28 @@ from python_on_whales.exceptions import (
 
 from ._wait import wait_for
 
-LABEL_HARNESS = "com.optiinfra.e2e.harness"
-LABEL_RUN = "com.optiinfra.e2e.run"
-LABEL_OWNER = "com.optiinfra.e2e.owner"
 LABEL_PROJECT = "com.docker.compose.project"
 REMOVAL_ELSEWHERE_TIMEOUT_S = 60.0
 OWNER_DETACHED = "detached"
+
+
+@dataclass(frozen=True)
+class ResourceLabels:
+    """The names of the harness's labels under one prefix."""
+
+    prefix: str
+
+    @property
+    def harness(self) -> str:
+        return f"{self.prefix}.harness"
+
+    @property
+    def run(self) -> str:
+        return f"{self.prefix}.run"
+
+    @property
+    def owner(self) -> str:
+        return f"{self.prefix}.owner"
 
 
 def new_run_id() -> str:
@@ -73,19 +90,34 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def orphaned_projects(docker: Any) -> dict[str, str]:
+def _harness_resources(docker: Any, labels: ResourceLabels) -> list[tuple[str, Any]]:
+    """(kind, resource) for every container, network and volume of any harness stack."""
+    filters = [("label", labels.harness)]
+    return ([("container", r) for r in docker.container.list(all=True, filters=filters)]
+            + [("network", r) for r in docker.network.list(filters=filters)]
+            + [("volume", r) for r in docker.volume.list(filters=filters)])
+
+
+def orphaned_projects(docker: Any, labels: ResourceLabels) -> dict[str, str]:
     """project -> owner, for harness stacks whose owning process is gone."""
     found: dict[str, str] = {}
-    filters = [("label", LABEL_HARNESS)]
-    resources = (list(docker.container.list(all=True, filters=filters))
-                 + list(docker.network.list(filters=filters))
-                 + list(docker.volume.list(filters=filters)))
-    for res in resources:
-        labels = _labels(res)
-        project, owner = labels.get(LABEL_PROJECT), labels.get(LABEL_OWNER, "")
+    for _, res in _harness_resources(docker, labels):
+        tags = _labels(res)
+        project, owner = tags.get(LABEL_PROJECT), tags.get(labels.owner, "")
         if project and owner_is_gone(owner):
             found[project] = owner
     return found
+
+
+def leftovers(docker: Any, labels: ResourceLabels) -> list[str]:
+    """'<owner> <kind> <name>' for every harness resource not deliberately left running
+    (owner ``detached``, e.g. ``make start-test-env``), sorted."""
+    found = []
+    for kind, res in _harness_resources(docker, labels):
+        owner = _labels(res).get(labels.owner, "")
+        if owner != OWNER_DETACHED:
+            found.append(f"{owner or '(no owner)'} {kind} {res.name}")
+    return sorted(found)
 
 
 def remove_project_resources(docker: Any, project: str) -> int:

@@ -45,11 +45,17 @@ def _stderr(line: str) -> None:
 
 
 class Stack:
-    def __init__(self, config: StackConfig, *, docker: Any = None, out: Printer = _stderr,
-                 run_id: str | None = None) -> None:
+    """One compose project. ``clock``/``sleep`` are injectable so tests never wait for real."""
+
+    def __init__(self, config: StackConfig, *, docker: DockerClient | None = None,
+                 out: Printer = _stderr, run_id: str | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
         self.run_id = run_id or res.new_run_id()
         self._out = out
+        self._clock = clock
+        self._sleep = sleep
         self._env_file = config.state_dir / f"{config.project_name}.env"
         self._docker = docker or DockerClient(
             compose_files=[str(p) for p in config.compose_files],
@@ -72,9 +78,7 @@ class Stack:
             self._docker.system.info()
         except (DockerException, FileNotFoundError, ClientNotFoundError) as exc:
             raise EngineUnavailableError(
-                "no Docker engine answers (`docker info` failed). On a Debian machine as root "
-                "`make setup` (scripts/ensure-docker.sh) provisions and starts one; elsewhere "
-                "install Docker Engine with the Compose v2 plugin and start it."
+                f"no Docker engine answers (`docker info` failed). {self.config.setup_hint}"
             ) from exc
 
     def services(self) -> dict[str, list[str]]:
@@ -114,7 +118,8 @@ class Stack:
 
     def owner(self) -> str | None:
         for c in self._containers():
-            return c.config.labels.get(res.LABEL_OWNER)
+            owner: str | None = c.config.labels.get(self.config.labels.owner)
+            return owner
         return None
 
     def logs(self, service: str | None = None, *, since: datetime | str | None = None,
@@ -134,7 +139,7 @@ class Stack:
     def up(self, *, owner: str = res.OWNER_DETACHED, timeout: float | None = None,
            build: bool | None = None) -> StackStatus:
         """Start the stack and wait until every service is healthy; tear down on failure."""
-        started = time.monotonic()
+        started = self._clock()
         timeout = self.config.up_timeout_s if timeout is None else timeout
         self.check_engine()
         self.sweep_orphans()
@@ -144,7 +149,8 @@ class Stack:
         if current.any_created:
             # Keep the labels of the containers that exist: new ones would make compose
             # recreate a running stack (and take it from its owner) instead of completing it.
-            self.run_id, owner = _labels_of(containers) or (self.run_id, owner)
+            self.run_id, owner = _labels_of(containers, self.config.labels) or (self.run_id,
+                                                                                owner)
         self._write_env_file(owner)
         if current.all_ready:
             self._say(f"stack '{self.project}' is already up and healthy; reusing it")
@@ -156,7 +162,7 @@ class Stack:
                     self._build()
                 self._say(f"starting stack '{self.project}' (run {self.run_id})...")
                 # The health deadline starts now: a cold build must not eat into it.
-                health_started = time.monotonic()
+                health_started = self._clock()
                 try:
                     self._docker.compose.up(detach=True, quiet=True)
                 except DockerException as exc:
@@ -168,12 +174,12 @@ class Stack:
                 self._teardown_after_failure(exc)
                 raise
         self._say(f"all {len(status.services)} services healthy in "
-                  f"{time.monotonic() - started:.1f}s")
+                  f"{self._clock() - started:.1f}s")
         return status
 
     def down(self, *, quiet: bool = False) -> float:
         """Remove the stack's containers, networks and volumes; return seconds taken."""
-        started = time.monotonic()
+        started = self._clock()
         with interrupts_deferred():
             if not quiet:
                 self._say(f"tearing down stack '{self.project}'...")
@@ -190,7 +196,7 @@ class Stack:
             found = res.remove_project_resources(self._docker, self.project)
             with contextlib.suppress(FileNotFoundError):
                 self._env_file.unlink()
-        elapsed = time.monotonic() - started
+        elapsed = self._clock() - started
         if not quiet:
             if started_here or found:
                 self._say(f"stack '{self.project}' removed in {elapsed:.1f}s")
@@ -198,10 +204,15 @@ class Stack:
                 self._say(f"stack '{self.project}': nothing to remove")
         return elapsed
 
+    def leftovers(self) -> list[str]:
+        """'<owner> <kind> <name>' for each resource of any harness stack (this label prefix)
+        that was not deliberately left running (owner ``detached``)."""
+        return res.leftovers(self._docker, self.config.labels)
+
     def sweep_orphans(self) -> list[str]:
         """Remove stacks whose owning process died without tearing down."""
         swept = []
-        for project, owner in res.orphaned_projects(self._docker).items():
+        for project, owner in res.orphaned_projects(self._docker, self.config.labels).items():
             n = res.remove_project_resources(self._docker, project)
             self._say(f"swept {n} resources of stack '{project}' left by dead owner {owner}")
             swept.append(project)
@@ -272,7 +283,7 @@ class Stack:
 
     def _build(self) -> None:
         self._say("building images (cached layers make this quick when nothing changed)...")
-        t0 = time.monotonic()
+        t0 = self._clock()
         try:
             for _source, line in self._docker.compose.build(stream_logs=True):
                 text = line.decode(errors="replace").rstrip()
@@ -283,10 +294,10 @@ class Stack:
             raise StackStartError("image build failed", project=self.project,
                                   command=" ".join(exc.docker_command),
                                   output=(exc.stdout or "") + (exc.stderr or "")) from exc
-        self._say(f"images ready in {time.monotonic() - t0:.1f}s")
+        self._say(f"images ready in {self._clock() - t0:.1f}s")
 
     def _wait_healthy(self, started: float, timeout: float) -> StackStatus:
-        remaining = max(0.0, timeout - (time.monotonic() - started))
+        remaining = max(0.0, timeout - (self._clock() - started))
         seen: dict[str, str] = {}
 
         def snapshot() -> StackStatus:
@@ -294,7 +305,7 @@ class Stack:
             for s in status.services:
                 if seen.get(s.name) != s.summary:
                     seen[s.name] = s.summary
-                    self._say(f"  {s.name}: {s.summary} (t+{time.monotonic() - started:.1f}s)")
+                    self._say(f"  {s.name}: {s.summary} (t+{self._clock() - started:.1f}s)")
             if any(s.failed for s in status.services):
                 self._raise_diagnosis("a service failed its healthcheck or exited", started,
                                       status)
@@ -303,7 +314,8 @@ class Stack:
         try:
             return wait_for(snapshot, timeout=remaining, interval=0.5,
                             until=lambda st: st.all_ready,
-                            description=f"all services of '{self.project}' healthy")
+                            description=f"all services of '{self.project}' healthy",
+                            clock=self._clock, sleep=self._sleep)
         except WaitTimeoutError as exc:
             last = getattr(exc.report, "last_value", None)
             self._raise_diagnosis(f"not every service was healthy within {timeout:g}s",
@@ -329,7 +341,7 @@ class Stack:
                 waiting_on_it=waiting))
         raise ServiceUnhealthyError(
             reason, project=self.project, services=diagnosed,
-            elapsed_s=time.monotonic() - started,
+            elapsed_s=self._clock() - started,
             command=" ".join(map(str, failure.docker_command)) if failure else "",
             output=((failure.stdout or "") + (failure.stderr or "")) if failure else "")
 
@@ -346,15 +358,15 @@ class Stack:
             self._say(f"teardown after failure also failed: {down_exc}")
 
 
-def _labels_of(containers: list[Any]) -> tuple[str, str] | None:
+def _labels_of(containers: list[Any], names: res.ResourceLabels) -> tuple[str, str] | None:
     """(run id, owner) from the first container that carries both labels."""
     for c in containers:
         try:
-            labels = c.config.labels or {}
+            labels: dict[str, str] = c.config.labels or {}
         except DockerException:
             continue
-        if res.LABEL_RUN in labels and res.LABEL_OWNER in labels:
-            return labels[res.LABEL_RUN], labels[res.LABEL_OWNER]
+        if names.run in labels and names.owner in labels:
+            return labels[names.run], labels[names.owner]
     return None
 
 

@@ -11,6 +11,12 @@ from harness.core import PortSpec, StackConfig
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.e2e.yml"
 BASE_IMAGE_CANDIDATES = ("debian:bookworm-slim", "optiinfra-e2e/debian:bookworm")
+PROJECT_NAME = "optiinfra-e2e"  # E2E_PROJECT overrides it
+# docker-compose.e2e.yml puts <prefix>.harness/.run/.owner on every resource it creates.
+LABEL_PREFIX = "com.optiinfra.e2e"
+SETUP_HINT = ("On a Debian machine as root `make setup` (scripts/ensure-docker.sh) provisions "
+              "and starts one; elsewhere install Docker Engine with the Compose v2 plugin and "
+              "start it.")
 
 # Host port = default_port + E2E_PORT_OFFSET (default 1 -> the seed's ports).
 PORTS = [
@@ -35,6 +41,9 @@ def stack_config(environ: Mapping[str, str] | None = None, **overrides: object) 
     env = os.environ if environ is None else environ
     defaults: dict[str, object] = {
         "compose_files": [COMPOSE_FILE],
+        "project_name": PROJECT_NAME,
+        "label_prefix": LABEL_PREFIX,
+        "setup_hint": SETUP_HINT,
         "ports": PORTS,
         "state_dir": REPO_ROOT / ".e2e",
         "base_image_candidates": list(BASE_IMAGE_CANDIDATES),

@@ -27,7 +27,7 @@ from harness.core import (
     owner_label,
     wait_for,
 )
-from harness.domain._spec import BASE_IMAGE_CANDIDATES, REPO_ROOT
+from harness.domain._spec import BASE_IMAGE_CANDIDATES, LABEL_PREFIX, REPO_ROOT
 
 pytestmark = [pytest.mark.e2e]
 HERE = Path(__file__).parent
@@ -47,6 +47,7 @@ def _config(compose: Path, tmp_path: Path, **kw: object) -> StackConfig:
     values = {
         "compose_files": [compose],
         "project_name": f"e2e-lc-{uuid.uuid4().hex[:8]}",
+        "label_prefix": LABEL_PREFIX,  # the labels lifecycle-*.compose.yml put on resources
         "port_offset": 0,
         "ports": [PortSpec(service="web", name="WEB", container_port=80, default_port=port)],
         "build": False,

@@ -22,11 +22,18 @@ from python_on_whales.components.system.cli_wrapper import SystemCLI
 from python_on_whales.components.volume.cli_wrapper import VolumeCLI
 from python_on_whales.exceptions import DockerException
 
+from harness.core import ResourceLabels
+
 # The labels docker compose and the harness put on every resource (the contract under test).
+# The harness's own labels are under the stack's label prefix; the tests use one of their own
+# (not OptiInfra's), which proves the core takes it from StackConfig.
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
-HARNESS = "com.optiinfra.e2e.harness"
-OWNER = "com.optiinfra.e2e.owner"
+LABEL_PREFIX = "test.harness"
+LABELS = ResourceLabels(LABEL_PREFIX)
+HARNESS = LABELS.harness
+OWNER = LABELS.owner
+RUN = LABELS.run
 
 
 class FakeClock:

@@ -14,10 +14,13 @@ from harness.core import (
     PortConflictError,
     ServiceStatus,
     ServiceUnhealthyError,
+    Stack,
     StackConfig,
     StackStatus,
     UnhealthyService,
 )
+
+from .fakes import LABEL_PREFIX, FakeDocker, container, resource
 
 
 class FakeStack:
@@ -193,3 +196,41 @@ def test_other_commands_write_no_bundle(fake_stack, tmp_path, monkeypatch):
     fake_stack.engine_error = EngineUnavailableError("no Docker engine answers")
     assert cli.main(["down"]) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+# -- leftovers: the check behind scripts/check-leftovers.sh, on the real Stack -----------------
+
+def leftovers_cli(monkeypatch: pytest.MonkeyPatch, docker: FakeDocker) -> None:
+    """`python -m harness leftovers` on the real Stack over ``docker``, with the test labels."""
+    def real_stack(config: StackConfig) -> Stack:
+        return Stack(config.model_copy(update={"label_prefix": LABEL_PREFIX}), docker=docker)
+
+    monkeypatch.setattr(cli, "Stack", real_stack)
+
+
+def test_leftovers_lists_what_a_run_left_behind_and_exits_1(monkeypatch, capsys):
+    dead = "pid:4242:0ther-b0"
+    leftovers_cli(monkeypatch, FakeDocker(
+        snapshots=[[container("db", project="left", owner=dead),
+                    container("db", project="kept", owner="detached")]],
+        networks=[resource("left_default", project="left", owner=dead)],
+        volumes=[resource("kept_data", project="kept", owner="detached")]))
+
+    assert cli.main(["leftovers"]) == 1
+
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["[leftovers] ERROR: harness resources left behind:",
+                   f"  {dead} container left-db-1",
+                   f"  {dead} network left_default",
+                   "[leftovers] remove them with: make stop-test-env (or python -m harness sweep)"]
+
+
+def test_leftovers_is_content_with_a_stack_left_running_on_purpose(monkeypatch, capsys):
+    leftovers_cli(monkeypatch, FakeDocker(
+        snapshots=[[container("db", project="kept", owner="detached")]]))
+
+    assert cli.main(["leftovers"]) == 0
+
+    assert capsys.readouterr().out == (
+        f"[leftovers] none: no container, network or volume labelled {LABEL_PREFIX}.harness "
+        "is left (stacks left running on purpose aside)\n")

@@ -149,3 +149,35 @@ def test_offset_pushing_a_port_past_65535_is_a_config_error():
 def test_up_timeout_must_be_a_positive_number_of_seconds(timeout):
     with pytest.raises(ConfigError, match="E2E_UP_TIMEOUT"):
         stack_config(environ={"E2E_UP_TIMEOUT": timeout})
+
+
+# -- what is OptiInfra's comes from the domain, not the core -----------------------------------
+
+def test_the_core_defaults_name_no_particular_stack(tmp_path):
+    config = StackConfig.from_env({}, compose_files=[tmp_path / "c.yml"])
+    assert (config.project_name, config.label_prefix) == ("e2e", "e2e.harness")
+    assert "optiinfra" not in config.model_dump_json().lower()
+    assert "make setup" not in config.setup_hint
+
+
+def test_the_domain_fills_in_project_labels_and_setup_hint():
+    config = stack_config(environ={})
+    assert config.project_name == "optiinfra-e2e"
+    assert config.labels.harness == "com.optiinfra.e2e.harness"
+    assert (config.labels.run, config.labels.owner) == ("com.optiinfra.e2e.run",
+                                                        "com.optiinfra.e2e.owner")
+    assert "`make setup`" in config.setup_hint
+    assert stack_config(environ={"E2E_PROJECT": "mine"}).project_name == "mine"
+
+
+def test_the_compose_file_uses_the_domain_s_label_prefix():
+    compose = (Path(__file__).parents[2] / "docker-compose.e2e.yml").read_text()
+    labels = stack_config(environ={}).labels
+    for name in (labels.harness, labels.run, labels.owner):
+        assert f"{name}:" in compose, name
+
+
+@pytest.mark.parametrize("prefix", ["", "Com.Example", "com..example", "com.example.", "a b"])
+def test_a_bad_label_prefix_is_a_config_error(prefix, tmp_path):
+    with pytest.raises(ConfigError, match="label prefix"):
+        StackConfig.from_env({}, compose_files=[tmp_path / "c.yml"], label_prefix=prefix)

@@ -11,7 +11,7 @@ from python_on_whales.exceptions import DockerException
 from harness.core import OWNER_DETACHED, new_run_id, owner_is_gone, owner_label
 from harness.core._resources import boot_id, orphaned_projects, remove_project_resources
 
-from .fakes import HARNESS, FakeDocker, container, docker_error, filter_pairs, resource
+from .fakes import HARNESS, LABELS, FakeDocker, container, docker_error, filter_pairs, resource
 
 OTHER_BOOT = "pid:4242:0ther-b0"
 
@@ -85,7 +85,7 @@ def docker() -> FakeDocker:
 
 
 def test_orphaned_projects_are_those_whose_owner_is_gone(docker):
-    assert orphaned_projects(docker) == {"dead": OTHER_BOOT, "netonly": OTHER_BOOT}
+    assert orphaned_projects(docker, LABELS) == {"dead": OTHER_BOOT, "netonly": OTHER_BOOT}
     (listing,) = docker.called("container.list")
     assert listing["all"] is True  # stopped containers too
     for kind in ("container", "network", "volume"):
@@ -125,7 +125,7 @@ class _Vanished:
 
 def test_a_container_removed_between_list_and_inspect_is_skipped(docker):
     docker.containers.append(_Vanished())
-    assert orphaned_projects(docker) == {"dead": OTHER_BOOT, "netonly": OTHER_BOOT}
+    assert orphaned_projects(docker, LABELS) == {"dead": OTHER_BOOT, "netonly": OTHER_BOOT}
 
 
 def _removing_elsewhere(docker: FakeDocker) -> list[str]:

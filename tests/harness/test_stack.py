@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,44 +18,47 @@ from harness.core import (
     StackCommandError,
     StackConfig,
     StackStartError,
-    _stack,
-    wait_for,
 )
 
-from .fakes import FakeClock, FakeDocker, container, docker_error, filter_pairs, resource
+from .fakes import (
+    LABEL_PREFIX,
+    RUN,
+    FakeClock,
+    FakeDocker,
+    container,
+    docker_error,
+    filter_pairs,
+    resource,
+)
 
 PROJECT = "e2e-test"
 DEPS = {"db": [], "app": ["db"]}  # app waits on db, as compose's depends_on says
 
 
 @pytest.fixture
-def new_stack(tmp_path: Path) -> Callable[..., tuple[Stack, list[str]]]:
-    """Factory: a Stack on ``docker`` (None: the real client) whose printed lines are
-    collected, its state in tmp_path."""
+def fake_time() -> FakeClock:
+    """The clock every Stack of a test runs on: its health polls never sleep for real, and
+    time moves only by those polls (or when a test moves it)."""
+    return FakeClock()
+
+
+@pytest.fixture
+def new_stack(tmp_path: Path, fake_time: FakeClock) -> Callable[..., tuple[Stack, list[str]]]:
+    """Factory: a Stack on ``docker`` (None: the real client) and the fake clock, whose
+    printed lines are collected, its state in tmp_path."""
     compose = tmp_path / "docker-compose.yml"
     compose.write_text("services: {}\n")  # must exist; FakeDocker answers `compose config`
 
     def new_stack(docker: FakeDocker | None, **settings: Any) -> tuple[Stack, list[str]]:
         values = {"compose_files": [compose], "project_name": PROJECT, "port_offset": 0,
                   "build": False, "state_dir": tmp_path / "state", "up_timeout_s": 3,
-                  **settings}
+                  "label_prefix": LABEL_PREFIX, **settings}
         lines: list[str] = []
         stack = Stack(StackConfig.model_validate(values), docker=docker, out=lines.append,
-                      run_id="run-1")
+                      run_id="run-1", clock=fake_time, sleep=fake_time.sleep)
         return stack, lines
 
     return new_stack
-
-
-@pytest.fixture
-def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """The Stack runs on a fake clock: its health polls never sleep for real, and time
-    moves only by those polls (or when a test moves it)."""
-    clock = FakeClock()
-    monkeypatch.setattr(_stack, "time", SimpleNamespace(monotonic=clock))
-    monkeypatch.setattr(_stack, "wait_for",
-                        functools.partial(wait_for, clock=clock, sleep=clock.sleep))
-    return clock
 
 
 def db_port(port: int) -> list[PortSpec]:
@@ -170,7 +170,7 @@ def test_env_file_for_compose_has_ports_run_id_and_owner(new_stack, free_port):
 def test_completing_a_partly_up_stack_keeps_its_run_and_owner_labels(new_stack):
     """New labels would make compose recreate the running containers (and steal the stack)."""
     existing = container("db", health="starting", owner="detached")
-    existing.config.labels["com.optiinfra.e2e.run"] = "their-run"
+    existing.config.labels[RUN] = "their-run"
     docker = FakeDocker(services={"db": []}, snapshots=[[existing], [container("db")]])
     stack, _ = new_stack(docker)
 
@@ -329,17 +329,15 @@ def test_build_failure_says_so_with_the_build_output_and_tears_down(new_stack):
     assert len(docker.called("compose.down")) == 1
 
 
-def test_deadline_names_the_service_still_starting(new_stack):
-    # Real clock: a tiny timeout keeps this fast.
+def test_deadline_names_the_service_still_starting(new_stack, fake_time):
     docker = FakeDocker(services=DEPS, snapshots=[
         [], [container("db", health="starting", health_output="db warming up")]],
         logs={"db": "loading 10%\n"})
     stack, _ = new_stack(docker)
 
-    t0 = time.monotonic()
     with pytest.raises(ServiceUnhealthyError) as err:
         stack.up(timeout=0.05)
-    assert time.monotonic() - t0 < 1.5
+    assert fake_time.sleeps == [0.05]  # one poll, a wait to the deadline, a last poll
 
     message = str(err.value)
     assert "not every service was healthy within 0.05s" in message
@@ -396,9 +394,10 @@ def test_no_engine_is_reported_before_anything_starts(new_stack):
                                                 command=("docker", "info"))
     stack, _ = new_stack(docker)
 
-    with pytest.raises(EngineUnavailableError, match="no Docker engine answers"):
+    with pytest.raises(EngineUnavailableError, match="no Docker engine answers") as err:
         stack.up()
     assert [name for name, _ in docker.calls] == ["system.info"]
+    assert str(err.value).endswith(stack.config.setup_hint)  # what to do, from the config
 
 
 def test_no_docker_binary_is_an_engine_unavailable_error(new_stack, monkeypatch, tmp_path):
