@@ -66,9 +66,10 @@ class Platform(Protocol):
     def build(self, source: Path, tag: str) -> None:
         """Build the platform image from ``source`` under ``tag``."""
 
-    def deploy(self, tag: str | None) -> Deployment:
-        """Reset the datastores and restart the platform services on ``tag`` (None: the
-        stack's own image)."""
+    def deploy(self, tag: str | None, *, files: Sequence[str] | None = None) -> Deployment:
+        """``files`` None: reset the datastores and restart every platform service on
+        ``tag`` (None: the stack's own image). Otherwise restart on ``tag`` the services
+        that load one of ``files``; the others run the baseline."""
 
     def remove_image(self, tag: str) -> None: ...
 
@@ -232,7 +233,7 @@ class MutationEngine:
         self._built(tag)
         timings["build"] = round(self._clock() - mark, 1)
         mark = self._clock()
-        deployment = self.platform.deploy(tag)
+        deployment = self.platform.deploy(tag, files=mutant.files)
         timings["deploy"] = round(self._clock() - mark, 1)
         if not deployment.healthy:
             # A platform that no longer starts is a bug every customer notices.

@@ -36,6 +36,7 @@ from harness.domain._stores import (
 from ._catalogue import Mutant
 from ._engine import Deployment, DoesNotApply, SuiteRun
 from ._exceptions import MutationSetupError
+from ._imports import files_of
 
 # What the platform image is built from (compose/platform/Dockerfile's COPY sources).
 SOURCE_PATHS = ("optiinfra", "compose/platform")
@@ -129,7 +130,11 @@ class DockerPlatform:
         self.scratch = Path(tempfile.mkdtemp(prefix="optiinfra-mutation-compose-"))
         self.override = self.scratch / "platform-image.override.yml"
         self._docker = self._client([])
-        self.services = self._platform_services()
+        self._entries = self._platform_entries()
+        self.services = sorted(self._entries)
+        self._sources: dict[str, Path] = {}  # image tag -> the source it was built from
+        self.current: dict[str, str] = {}  # service -> image it runs (as deployed here)
+        self.baseline: str | None = None
         if not self.services:
             raise MutationSetupError(f"no service of {config.compose_files} runs "
                                      f"{platform_image}; nothing to mutate")
@@ -149,10 +154,17 @@ class DockerPlatform:
             compose_project_name=self.config.project_name,
             compose_env_files=[str(self.env_file)])
 
-    def _platform_services(self) -> list[str]:
+    def _platform_entries(self) -> dict[str, str | None]:
+        """Platform services and the module each runs (``python -m <module>``; None: not
+        known, so any patch restarts it)."""
         cfg: dict[str, Any] = self._docker.compose.config(return_json=True)
-        return sorted(name for name, svc in (cfg.get("services") or {}).items()
-                      if svc.get("image") == self.platform_image)
+        out: dict[str, str | None] = {}
+        for name, svc in (cfg.get("services") or {}).items():
+            if svc.get("image") != self.platform_image:
+                continue
+            cmd = svc.get("command") or []
+            out[name] = cmd[cmd.index("-m") + 1] if "-m" in cmd[:-1] else None
+        return out
 
     def build(self, source: Path, tag: str) -> None:
         """compose builds with the engine's BuildKit, so every layer but the source COPY comes
@@ -172,47 +184,82 @@ class DockerPlatform:
         except DockerException as exc:
             tail = "\n".join(((exc.stderr or "") + (exc.stdout or "")).splitlines()[-15:])
             raise MutationSetupError(f"build of {tag} failed:\n{tail}") from exc
+        self._sources[tag] = source
         self._out(f"[mutation]   image {tag} built in {time.monotonic() - t0:.1f}s")
 
-    def deploy(self, tag: str | None) -> Deployment:
+    def affected(self, tag: str, files: Sequence[str]) -> list[str]:
+        """Services that load one of ``files`` (every service for a non-Python file, e.g.
+        the price catalogue, which is read at run time)."""
+        if any(not f.endswith(".py") for f in files):
+            return list(self.services)
+        source, changed = self._sources[tag], set(files)
+        out = []
+        for service in self.services:
+            entry = self._entries.get(service)
+            if entry is None or files_of(source, entry) & changed:
+                out.append(service)
+        return out
+
+    def deploy(self, tag: str | None, *, files: Sequence[str] | None = None) -> Deployment:
+        """``files`` None: every platform service on ``tag`` (None: the stack's own image)
+        after a reset of the datastores. Otherwise only the services that load one of
+        ``files`` go to ``tag``, and services an earlier mutant changed go back to the
+        baseline; the others keep running and the data stays."""
         t0 = time.monotonic()
+        if files is None or self.baseline is None:
+            want = {s: tag or self.platform_image for s in self.services}
+            restart, reset = list(self.services), True
+        else:
+            hit = self.affected(tag or self.baseline, files)
+            want = {s: (tag if s in hit and tag else self.baseline) for s in self.services}
+            restart = [s for s in self.services if want[s] != self.current.get(s)]
+            reset = False
+            if not restart:
+                return Deployment(True, 0.0, "no platform service loads the patched files")
         try:
-            # Killed, not stopped: their state is about to be wiped, and a graceful stop of
-            # seven services costs 15-20 s.
-            self._docker.compose.kill(self.services)
-            self._docker.compose.rm(self.services, stop=True)
+            # Killed, not stopped: their state is about to be replaced, and a graceful stop
+            # of seven services costs 15-20 s.
+            self._docker.compose.kill(restart)
+            self._docker.compose.rm(restart, stop=True)
         except DockerException as exc:
             return Deployment(False, time.monotonic() - t0,
-                              f"could not stop the platform services: {_tail(exc)}")
-        try:
-            self.reset_datastores()
-        except Exception as exc:  # noqa: BLE001 - reported with the store that failed
-            return Deployment(False, time.monotonic() - t0, f"datastore reset failed: {exc}")
+                              f"could not stop {', '.join(restart)}: {_tail(exc)}")
+        self.current = {s: img for s, img in self.current.items() if s not in restart}
+        if reset:
+            try:
+                self.reset_datastores()
+            except Exception as exc:  # noqa: BLE001 - reported with the store that failed
+                return Deployment(False, time.monotonic() - t0, f"datastore reset failed: {exc}")
         # The services start together: each retries its own connections (and the datastores
         # are up), so compose's one-after-the-other start through depends_on only costs time.
         self.override.write_text("services:\n" + "".join(
             f"  {s}:\n    depends_on: !reset {{}}\n"
-            + (f"    image: {tag}\n    pull_policy: never\n" if tag else "")
+            + (f"    image: {want[s]}\n    pull_policy: never\n"
+               if want[s] != self.platform_image else "")
             for s in self.services))
         client = self._client([self.override])
         try:
-            client.compose.up(self.services, detach=True, dependencies=False, quiet=True)
+            client.compose.up(restart, detach=True, dependencies=False, quiet=True)
         except DockerException as exc:
             return Deployment(False, time.monotonic() - t0, f"compose up failed: {_tail(exc)}")
-        healthy, detail = self._wait_healthy(client)
+        healthy, detail = self._wait_healthy(client, restart)
         seconds = time.monotonic() - t0
         if healthy:
-            self._out(f"[mutation]   platform on {tag or self.platform_image}, healthy in "
-                      f"{seconds:.1f}s")
+            self.current.update({s: want[s] for s in restart})
+            if files is None and tag is not None:
+                self.baseline = tag  # the unpatched build every later mutant returns to
+            self._out(f"[mutation]   {len(restart)} service(s) on {tag or self.platform_image}"
+                      f"{' (after a datastore reset)' if reset else ''}, healthy in "
+                      f"{seconds:.1f}s: {', '.join(restart)}")
         return Deployment(healthy, seconds, detail)
 
-    def _wait_healthy(self, client: DockerClient) -> tuple[bool, str]:
+    def _wait_healthy(self, client: DockerClient, services: list[str]) -> tuple[bool, str]:
         deadline = time.monotonic() + self.health_timeout_s
         states: dict[str, str] = {}
         crashed = False
         while time.monotonic() < deadline and not crashed:
             states = {}
-            for c in client.compose.ps(self.services, all=True):
+            for c in client.compose.ps(services, all=True):
                 svc = (c.config.labels or {}).get("com.docker.compose.service", c.name)
                 health = c.state.health.status if c.state.health else None
                 states[svc] = health or c.state.status or "?"
@@ -220,11 +267,11 @@ class DockerPlatform:
                 if (c.restart_count or 0) >= 2:
                     states[svc] = f"crashing (restarted {c.restart_count}x)"
                     crashed = True
-            if all(states.get(s) == "healthy" for s in self.services):
+            if all(states.get(s) == "healthy" for s in services):
                 return True, ""
             if not crashed:
                 time.sleep(1)
-        bad = [s for s in self.services if states.get(s) != "healthy"]
+        bad = [s for s in services if states.get(s) != "healthy"]
         logs, first = "", bad[0] if bad else ""
         with contextlib.suppress(DockerException):
             first = next((s for s in bad if states.get(s, "").startswith("crashing")), bad[0])

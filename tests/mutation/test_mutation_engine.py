@@ -26,6 +26,7 @@ from harness.mutation import (
     to_markdown,
     verdict_lines,
 )
+from harness.mutation._imports import files_of
 from harness.mutation._live import GitWorkspace, parse_junit
 
 DIFF = """diff --git a/optiinfra/x.py b/optiinfra/x.py
@@ -126,6 +127,7 @@ class FakePlatform:
     def __init__(self, unhealthy: Sequence[str] = (), broken_builds: Sequence[str] = ()) -> None:
         self.unhealthy, self.broken = set(unhealthy), set(broken_builds)
         self.calls: list[tuple[str, str | None]] = []
+        self.files: list[Sequence[str] | None] = []
         self.images: set[str] = set()
 
     def build(self, source: Path, tag: str) -> None:
@@ -134,8 +136,9 @@ class FakePlatform:
             raise RuntimeError("COPY failed")
         self.images.add(tag)
 
-    def deploy(self, tag: str | None) -> Deployment:
+    def deploy(self, tag: str | None, *, files: Sequence[str] | None = None) -> Deployment:
         self.calls.append(("deploy", tag))
+        self.files.append(files)
         ok = not any(tag and tag.endswith(u) for u in self.unhealthy)
         return Deployment(ok, 1.0, "" if ok else "portal=crashing (restarted 2x)")
 
@@ -212,6 +215,9 @@ def test_the_stack_gets_its_own_image_back_and_no_mutant_image_is_left(tmp_path:
     deploys = [tag for what, tag in platform.calls if what == "deploy"]
     assert deploys == ["img:mutant-baseline", "img:mutant-a", "img:mutant-b", "img:mutant-c",
                        None]
+    # the baseline and the restore reset everything; a mutant restarts what loads its files
+    assert platform.files == [None, ("optiinfra/x.py",), ("optiinfra/x.py",),
+                              ("optiinfra/x.py",), None]
     assert platform.images == set()
     # an image is removed only once nothing runs on it any more
     removed_a = platform.calls.index(("remove", "img:mutant-a"))
@@ -342,3 +348,20 @@ def test_the_public_names_are_sorted_and_exist() -> None:
     assert mutation.__all__ == sorted(mutation.__all__)
     for name in mutation.__all__:
         assert hasattr(mutation, name)
+
+
+def test_a_service_loads_what_its_entry_module_imports_and_nothing_else(tmp_path: Path) -> None:
+    pkg = tmp_path / "app"
+    for rel, text in {
+        "__init__.py": "", "common/__init__.py": "", "common/money.py": "import json\n",
+        "common/unused.py": "", "api/__init__.py": "",
+        "api/__main__.py": "from .routes import go\n",
+        "api/routes.py": "from ..common import money\nfrom app.common.money import x\n",
+        "worker/__init__.py": "", "worker/__main__.py": "import os\n",
+    }.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    assert files_of(tmp_path, "app.api") == {
+        "app/__init__.py", "app/api/__init__.py", "app/api/__main__.py", "app/api/routes.py",
+        "app/common/__init__.py", "app/common/money.py"}
+    assert "app/common/money.py" not in files_of(tmp_path, "app.worker")
