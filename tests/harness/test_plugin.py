@@ -36,7 +36,7 @@ def test_registered_markers_pass_strict_markers(pytester):
     result = pytester.runpytest("--strict-markers", "-p", "no:randomly")
     result.assert_outcomes(passed=1)
     assert set(MARKERS) == {"e2e", "slow", "integration", "unit", "performance", "security",
-                            "requires_aws", "serial"}
+                            "requires_aws", "serial", "browser"}
 
 
 def test_unknown_marker_fails_under_strict_markers(pytester):

@@ -7,6 +7,14 @@ import json
 
 import pytest
 
+from harness.reporting import (
+    SESSIONS_FILE,
+    RunSoFar,
+    TestRecord,
+    combine_sessions,
+    combined_status,
+)
+from harness.reporting._sessions import add_session
 from tests.reporting.fakes import CONFTEST
 
 pytestmark = [pytest.mark.unit, pytest.mark.req("REQ-REPORT-03")]
@@ -83,3 +91,28 @@ def test_a_serial_session_then_an_xdist_session_report_as_one_run(pytester, monk
     summary = (run_dir / "summary.md").read_text()
     assert "PASSED" in summary.splitlines()[0] and "2 passed" in summary, summary
     assert "not run" not in summary.split("## Requirements")[0], summary
+
+
+# -- the pieces, without pytest in between ----------------------------------------------------
+
+def test_a_test_counts_with_the_last_session_that_ran_it():
+    earlier = [TestRecord("t::a", "failed"), TestRecord("t::b", "passed")]
+    latest = [TestRecord("t::a", "passed"), TestRecord("t::b", "not run"),
+              TestRecord("t::c", "not run")]
+    combined = {r.nodeid: r.outcome for r in combine_sessions(earlier, latest)}
+    assert combined == {"t::a": "passed", "t::b": "passed", "t::c": "not run"}
+
+
+@pytest.mark.parametrize(("earlier", "latest", "run"), [
+    (0, 0, 0), (1, 0, 1), (0, 1, 1), (5, 0, 0), (0, 5, 0), (5, 5, 5), (2, 1, 2)])
+def test_a_failure_in_any_session_fails_the_run(earlier, latest, run):
+    assert combined_status(earlier, latest) == run
+
+
+def test_sessions_add_up_in_the_run_folder(tmp_path):
+    first = RunSoFar([TestRecord("t::a", "passed", ["REQ-A-01"])], 2.0, 0)
+    assert add_session(tmp_path, first) == first
+    second = add_session(tmp_path, RunSoFar([TestRecord("t::b", "failed")], 3.0, 1))
+    assert sorted(r.nodeid for r in second.records) == ["t::a", "t::b"]
+    assert (second.duration_s, second.exit_status) == (5.0, 1)
+    assert (tmp_path / SESSIONS_FILE).exists()
