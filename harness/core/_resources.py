@@ -5,7 +5,7 @@ Each container, network and volume carries (``<prefix>`` is StackConfig.label_pr
     <prefix>.run=<run id>
     <prefix>.owner=detached | pid:<pid>:<boot id>
 A stack whose owner is a process that no longer exists (killed outright, so its teardown
-never ran) is removed by the next ``up``. Detached stacks (``make start-test-env``) are kept.
+never ran) is removed by the next ``up``. Detached stacks (started to be left running) are kept.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def orphaned_projects(docker: Any, labels: ResourceLabels) -> dict[str, str]:
 
 def leftovers(docker: Any, labels: ResourceLabels) -> list[str]:
     """'<owner> <kind> <name>' for every harness resource not deliberately left running
-    (owner ``detached``, e.g. ``make start-test-env``), sorted."""
+    (owner ``detached``), sorted."""
     found = []
     for kind, res in _harness_resources(docker, labels):
         owner = _labels(res).get(labels.owner, "")
