@@ -19,9 +19,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import h11
 from fastapi import FastAPI, Path, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,15 @@ def install_edge(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": field_errors(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Any:
+        # FastAPI answers a body it cannot decode (not UTF-8) with an undocumented 400; it
+        # is an invalid body like any other: 422, the field-error shape of the contract.
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": "body is not UTF-8 JSON",
+                                             "type": "json_invalid"}]}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 

@@ -89,6 +89,12 @@ def test_text_with_nul_or_invalid_unicode_is_422(client: TestClient, reason: str
     assert errors(r)[0]["loc"] == ["body", "reason"]
 
 
+def test_a_body_that_is_not_utf8_is_422_not_an_undocumented_400(client: TestClient) -> None:
+    r = client.post("/api/v1/analyses", content=b'{"kind": "\xff\xfe"}',
+                    headers={**auth(), "Content-Type": "application/json"})
+    assert errors(r)[0]["type"] == "json_invalid"
+
+
 def test_numbers_must_be_finite(client: TestClient) -> None:
     body = b'{"customer_id": "c", "quality_drop": NaN}'
     r = client.put("/admin/faults", content=body,
