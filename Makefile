@@ -14,7 +14,7 @@ E2E_WORKERS ?= 4
 COVERAGE_PORT_OFFSET ?= 400
 
 .PHONY: help setup docker chromium venv images start-test-env stop-test-env health-check logs \
-        test test-unit test-fast test-e2e test-all bench-stack lint clean mutation
+        test test-unit test-fast test-e2e test-all test-security bench-stack lint clean mutation
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ test-unit: venv  ## fast tests, no Docker
 
 test-e2e: images  ## end-to-end scenarios (reuses a running stack, else starts and removes one)
 	@bash scripts/run-e2e.sh $(PYTEST_ARGS)
+
+test-security: images  ## the security lane alone (scenarios/security): fuzzing, auth and tenant matrices, abuse probes
+	@E2E_MARK="security" bash scripts/run-e2e.sh $(PYTEST_ARGS)
 
 test-fast: images  ## everything but tests marked slow
 	@$(PYTEST) tests -q -p no:randomly
