@@ -10,7 +10,6 @@ is kept (tokens masked) so a failing test can show what it said to the platform.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -482,6 +481,3 @@ class AsyncPortalClient(_Base):
 
     async def workload_state(self) -> m.WorkloadState:
         return await self._call(E.workload_state())
-
-
-Condition = Callable[[], Any]
