@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +17,7 @@ from harness.domain import REPO_ROOT, stack_config
 from harness.domain._stores import Endpoints
 
 from ._catalogue import load_catalogue
-from ._engine import MutationEngine
+from ._engine import MutationEngine, MutationRun
 from ._exceptions import MutationSetupError
 from ._live import DockerPlatform, GitWorkspace, PytestRunner
 from ._report import verdict_lines, write_reports
@@ -55,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     root = Path(os.environ.get("E2E_ARTIFACTS_DIR") or REPO_ROOT / "artifacts")
     run_dir = root / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-mutation-{os.getpid()}"
     workspace = GitWorkspace(REPO_ROOT, args.rev)
+    # Each mutant's pytest logs go to a scratch folder first: a run folder is pruned by any
+    # session's E2E_KEEP_RUNS while it is old, and a long mutation run gets old.
+    logs = Path(tempfile.mkdtemp(prefix="optiinfra-mutation-logs-"))
     platform: DockerPlatform | None = None
     try:
         dirty = workspace.uncommitted_platform_changes()
@@ -68,14 +73,26 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(platform.services)}")
         engine = MutationEngine(
             workspace, platform,
-            PytestRunner(workers=args.workers, cwd=REPO_ROOT), test_map, run_dir / "mutants",
+            PytestRunner(workers=args.workers, cwd=REPO_ROOT), test_map, logs,
             image_repository=PLATFORM_IMAGE.split(":")[0], test_timeout_s=args.timeout,
             out=lambda line: print(line, flush=True))
         t0 = time.monotonic()
-        with interrupts_raise():
-            result = engine.run(mutants, source=f"git {args.rev} ({workspace.commit})")
+        source = f"git {args.rev} ({workspace.commit})"
+        try:
+            with interrupts_raise():
+                result = engine.run(mutants, source=source)
+        except KeyboardInterrupt:
+            # what was evaluated before the interruption is still worth a report
+            result = MutationRun(engine.results, time.monotonic() - t0, source, len(mutants))
+            md, _js = write_reports(result, run_dir)
+            print("\n".join(f"[mutation] {line}" for line in verdict_lines(result)))
+            print(f"[mutation] interrupted; partial report: {md}", file=sys.stderr)
+            return 130
         md, _js = write_reports(result, run_dir)
     finally:
+        if logs.is_dir():
+            shutil.copytree(logs, run_dir / "mutants", dirs_exist_ok=True)
+            shutil.rmtree(logs, ignore_errors=True)
         workspace.cleanup()
         if platform is not None:
             platform.close()

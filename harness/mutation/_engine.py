@@ -37,11 +37,13 @@ class BaselineUnhealthy(MutationSetupError):
 
 @dataclass(frozen=True)
 class Deployment:
-    """The platform after a swap: healthy, or which service did not come up and why."""
+    """The platform after a swap: healthy, or which service did not come up and why.
+    ``harness_failed``: the swap itself failed (compose, a datastore), not the platform."""
 
     healthy: bool
     seconds: float
     detail: str = ""
+    harness_failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,11 @@ class MutantResult:
     @property
     def counted(self) -> bool:
         """Whether it counts towards the kill rate (controls and unevaluated ones do not)."""
-        return not self.mutant.is_control and self.outcome in DETECTED + (Outcome.SURVIVED,)
+        return not self.mutant.is_control and self.outcome in (Outcome.KILLED, Outcome.SURVIVED)
 
 
-DETECTED = (Outcome.KILLED, Outcome.TIMED_OUT)  # a timeout is a change the suite noticed
+# A timeout is not counted either way: on a loaded machine it says more about the machine.
+DETECTED = (Outcome.KILLED,)
 
 
 @dataclass
@@ -103,6 +106,7 @@ class MutationRun:
     results: list[MutantResult]
     seconds: float
     source: str = ""  # what the scratch copies were taken from (e.g. a commit)
+    planned: int = 0  # patches asked for; more than results when the run was interrupted
 
     @property
     def mutants(self) -> list[MutantResult]:
@@ -156,6 +160,7 @@ class MutationEngine:
         self.image_repository, self.test_timeout_s = image_repository, test_timeout_s
         self._out, self._clock = out, clock
         self.check_baseline = check_baseline
+        self.results: list[MutantResult] = []
 
     def _baseline(self) -> None:
         """Build and start the unpatched source first: when it does not come up healthy, the
@@ -176,7 +181,8 @@ class MutationEngine:
 
     def run(self, mutants: Sequence[Mutant], source: str = "") -> MutationRun:
         started = self._clock()
-        results: list[MutantResult] = []
+        # kept on the engine: an interrupted run still reports what it evaluated
+        results = self.results = []
         self._images: list[str] = []  # built here; the last one may still run
         try:
             if self.check_baseline:
@@ -202,14 +208,17 @@ class MutationEngine:
                 for tag in self._images:
                     self.platform.remove_image(tag)
             self.workspace.cleanup()
-        return MutationRun(results, self._clock() - started, source)
+        return MutationRun(results, self._clock() - started, source, len(mutants))
 
     def _built(self, tag: str) -> None:
-        """Remember an image to remove; images of earlier mutants go as soon as they no
-        longer run, so a long run does not pile them up."""
-        for old in self._images[:-1] if self._images else []:
+        """Remember an image to remove. The baseline stays to the end (services a mutant
+        does not touch run it); an earlier mutant's image goes once nothing runs on it, so
+        a long run does not pile them up."""
+        keep = self._images[:1] if self.check_baseline else []
+        mutants = self._images[len(keep):]
+        for old in mutants[:-1]:
             self.platform.remove_image(old)
-        self._images = [*self._images[-1:], tag] if self._images else [tag]
+        self._images = [*keep, *mutants[-1:], tag]
 
     def _evaluate(self, mutant: Mutant) -> MutantResult:
         t0 = self._clock()
@@ -235,6 +244,8 @@ class MutationEngine:
         mark = self._clock()
         deployment = self.platform.deploy(tag, files=mutant.files)
         timings["deploy"] = round(self._clock() - mark, 1)
+        if deployment.harness_failed:
+            return result(Outcome.ERROR, tests=tests, detail=deployment.detail)
         if not deployment.healthy:
             # A platform that no longer starts is a bug every customer notices.
             return result(Outcome.KILLED, tests=tests, killer="platform startup",

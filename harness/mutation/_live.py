@@ -223,13 +223,14 @@ class DockerPlatform:
             self._docker.compose.rm(restart, stop=True)
         except DockerException as exc:
             return Deployment(False, time.monotonic() - t0,
-                              f"could not stop {', '.join(restart)}: {_tail(exc)}")
+                              f"could not stop {', '.join(restart)}: {_tail(exc)}", True)
         self.current = {s: img for s, img in self.current.items() if s not in restart}
         if reset:
             try:
                 self.reset_datastores()
             except Exception as exc:  # noqa: BLE001 - reported with the store that failed
-                return Deployment(False, time.monotonic() - t0, f"datastore reset failed: {exc}")
+                return Deployment(False, time.monotonic() - t0, f"datastore reset failed: {exc}",
+                                  True)
         # The services start together: each retries its own connections (and the datastores
         # are up), so compose's one-after-the-other start through depends_on only costs time.
         self.override.write_text("services:\n" + "".join(
@@ -241,8 +242,11 @@ class DockerPlatform:
         try:
             client.compose.up(restart, detach=True, dependencies=False, quiet=True)
         except DockerException as exc:
-            return Deployment(False, time.monotonic() - t0, f"compose up failed: {_tail(exc)}")
+            return Deployment(False, time.monotonic() - t0, f"compose up failed: {_tail(exc)}",
+                              True)
         healthy, detail = self._wait_healthy(client, restart)
+        if healthy:
+            self.warm_up()
         seconds = time.monotonic() - t0
         if healthy:
             self.current.update({s: want[s] for s in restart})
@@ -280,6 +284,19 @@ class DockerPlatform:
                                         f" after {self.health_timeout_s:.0f}s") + ": "
                        + ", ".join(f"{s}={states.get(s, 'missing')}" for s in bad)
                        + (f"; last log lines of {first}:\n{logs}" if logs else ""))
+
+    def warm_up(self) -> None:
+        """One customer's cost query through portal, orchestrator, cost agent and simulator:
+        the first call after a restart pays for imports and connections (it timed out the
+        first test on a loaded machine). Best effort: a mutant that breaks it is for the
+        tests to find."""
+        ep = self.endpoints
+        with contextlib.suppress(httpx.HTTPError, KeyError, ValueError), httpx.Client(
+                base_url=ep.portal_url, timeout=90) as http:
+            made = http.post("/api/v1/customers", json={"name": "mutation-warm-up"},
+                             headers={"X-Admin-Token": ep.admin_token})
+            token = made.json()["api_token"]
+            http.get("/api/v1/costs", headers={"Authorization": f"Bearer {token}"})
 
     def reset_datastores(self) -> None:
         """Empty every store the platform writes (in parallel: each takes a few seconds);
@@ -400,7 +417,9 @@ class PytestRunner:
         with log.open("wb") as fh:
             proc = subprocess.Popen(self.command(tests, out_dir, serial=serial), cwd=self.cwd,
                                     stdout=fh, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+                                    start_new_session=True,
+                                    # these sessions must not prune anyone's runs
+                                    env={**os.environ, "E2E_KEEP_RUNS": "0"})
             try:
                 rc = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

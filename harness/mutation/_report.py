@@ -24,7 +24,7 @@ def verdict_lines(run: MutationRun) -> list[str]:
     detected = sum(r.outcome in DETECTED for r in counted)
     controls = run.controls
     lines = [
-        f"kill rate {_pct(rate)} ({detected} of {len(counted)} mutants detected"
+        f"kill rate {_pct(rate)} ({detected} of {len(counted)} mutants killed"
         + "".join(f", {sum(r.outcome == o for r in run.mutants)} {o.value}"
                   for o in (Outcome.TIMED_OUT, Outcome.DOES_NOT_APPLY, Outcome.ERROR)
                   if any(r.outcome == o for r in run.mutants)) + ")",
@@ -35,12 +35,15 @@ def verdict_lines(run: MutationRun) -> list[str]:
         f"median {median:.0f}s per mutant, {run.seconds / 60:.1f} min in all"
         if median is not None else "no mutant evaluated",
     ]
+    if run.planned > len(run.results):
+        lines.append(f"INTERRUPTED: {len(run.results)} of {run.planned} patches evaluated")
     return lines
 
 
 def to_json(run: MutationRun) -> dict[str, Any]:
     return {
         "source": run.source, "seconds": round(run.seconds, 1),
+        "planned": run.planned, "evaluated": len(run.results),
         "kill_rate": run.kill_rate, "median_seconds_per_mutant": run.median_seconds,
         "controls_killed": [r.mutant.name for r in run.killed_controls],
         "by_component": {c: {"kill_rate": MutationRun.kill_rate_of(rs), "mutants": len(rs)}
@@ -67,9 +70,9 @@ def to_markdown(run: MutationRun) -> str:
     if run.source:
         out += [f"Platform source: {run.source}.", ""]
     out += [f"- {line}" for line in verdict_lines(run)]
-    out += ["", "A mutant is detected when a selected test fails (killed) or the tests do not "
-            "finish in time (timed out); does-not-apply and errors are not counted. Controls are "
-            "behaviour-neutral and must survive.", "",
+    out += ["", "Kill rate = killed / (killed + survived). A timed out mutant (its tests did not "
+            "finish by the deadline), one that does not apply, and a harness error are listed "
+            "but not counted. Controls are behaviour-neutral and must survive.", "",
             "## Per component", "", "| component | mutants | kill rate |", "|---|---:|---:|"]
     for comp, rs in run.by_component().items():
         out.append(f"| {comp} | {len(rs)} | {_pct(MutationRun.kill_rate_of(rs))} |")

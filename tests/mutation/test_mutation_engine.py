@@ -17,6 +17,7 @@ from harness.mutation import (
     DoesNotApply,
     Mutant,
     MutationEngine,
+    MutationRun,
     Outcome,
     SelectionMap,
     SuiteRun,
@@ -204,8 +205,8 @@ def test_each_outcome_is_recorded_with_its_killer_and_phase(tmp_path: Path) -> N
     assert got["unbuildable"].outcome is Outcome.ERROR
     assert "COPY failed" in got["unbuildable"].detail
     assert runner.seen[0] == ["t_fast", "t_slow"]
-    # killed + timed out of killed + timed out + survived + crashed; errors and stale not counted
-    assert run.kill_rate == pytest.approx(3 / 4)
+    # killed of killed + survived: timeouts, errors and stale patches are not counted
+    assert run.kill_rate == pytest.approx(2 / 3)
     assert workspace.cleaned
 
 
@@ -219,22 +220,44 @@ def test_the_stack_gets_its_own_image_back_and_no_mutant_image_is_left(tmp_path:
     assert platform.files == [None, ("optiinfra/x.py",), ("optiinfra/x.py",),
                               ("optiinfra/x.py",), None]
     assert platform.images == set()
-    # an image is removed only once nothing runs on it any more
+    # an image is removed only once nothing runs on it any more; the baseline, which the
+    # services a mutant leaves alone run, stays to the end
     removed_a = platform.calls.index(("remove", "img:mutant-a"))
     assert platform.calls.index(("deploy", "img:mutant-b")) < removed_a
+    assert platform.calls.index(("remove", "img:mutant-baseline")) > platform.calls.index(
+        ("deploy", None))
 
 
 def test_an_interrupted_run_still_restores_the_platform(tmp_path: Path) -> None:
     class Interrupting(FakeRunner):
         def run(self, tests: Sequence[str], timeout: float, out_dir: Path) -> SuiteRun:
-            raise KeyboardInterrupt
+            if out_dir.name == "b":
+                raise KeyboardInterrupt
+            return SuiteRun("passed", 1.0, tests_run=2)
 
     e, platform, workspace = engine(tmp_path, Interrupting({}))
     with pytest.raises(KeyboardInterrupt):
-        e.run(catalogue(tmp_path, "a"))
-    assert platform.calls[-3:] == [("deploy", None), ("remove", "img:mutant-baseline"),
-                                   ("remove", "img:mutant-a")]
+        e.run(catalogue(tmp_path, "a", "b"))
+    assert platform.calls[-4:] == [("deploy", None), ("remove", "img:mutant-baseline"),
+                                   ("remove", "img:mutant-a"), ("remove", "img:mutant-b")]
     assert workspace.cleaned
+    # what was evaluated before the interruption can still be reported
+    assert [r.mutant.name for r in e.results] == ["a"]
+    partial = MutationRun(e.results, 10.0, "git HEAD", planned=2)
+    assert verdict_lines(partial)[-1] == "INTERRUPTED: 1 of 2 patches evaluated"
+
+
+def test_a_swap_that_fails_in_compose_is_a_harness_error_not_a_kill(tmp_path: Path) -> None:
+    class ComposeFails(FakePlatform):
+        def deploy(self, tag: str | None, *, files: Sequence[str] | None = None) -> Deployment:
+            if files is None:
+                return super().deploy(tag, files=files)
+            return Deployment(False, 1.0, "compose up failed: no such image", True)
+
+    e, _, _ = engine(tmp_path, FakeRunner({}), ComposeFails())
+    (result,) = e.run(catalogue(tmp_path, "a")).results
+    assert result.outcome is Outcome.ERROR
+    assert "no such image" in result.detail
 
 
 def test_a_baseline_that_does_not_start_stops_the_run_before_any_mutant(tmp_path: Path) -> None:
@@ -269,7 +292,7 @@ def test_reports_put_survivors_first_with_the_lines_they_changed(tmp_path: Path)
     md = to_markdown(run)
     assert md.index("z-survivor") < md.index("a-killed")
     assert "optiinfra/x.py:2 - b = 2" in md
-    assert "kill rate 50% (1 of 2 mutants detected)" in md
+    assert "kill rate 50% (1 of 2 mutants killed)" in md
     data = json.loads(json.dumps(to_json(run)))
     assert data["kill_rate"] == 0.5
     assert data["by_component"]["orchestrator"] == {"kill_rate": 0.5, "mutants": 2}
