@@ -26,6 +26,7 @@ from ._narrative import (
 )
 from ._ports import check_ports, describe_port_holder, find_conflicts, port_is_free
 from ._resources import OWNER_DETACHED, ResourceLabels, new_run_id, owner_is_gone, owner_label
+from ._resources_probe import MemoryGrowthError, MemoryReading, assert_memory_bounded
 from ._signals import Interrupted, install_sigterm_as_interrupt
 from ._stack import Stack
 from ._status import ServiceStatus, StackStatus
@@ -38,6 +39,8 @@ __all__ = [
     "EngineUnavailableError",
     "HarnessError",
     "Interrupted",
+    "MemoryGrowthError",
+    "MemoryReading",
     "Narrative",
     "PhaseRecord",
     "PortClaim",
@@ -54,6 +57,7 @@ __all__ = [
     "UnhealthyService",
     "WaitReport",
     "WaitTimeoutError",
+    "assert_memory_bounded",
     "check_ports",
     "current_narrative",
     "describe_port_holder",
