@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             image_repository=PLATFORM_IMAGE.split(":")[0], test_timeout_s=args.timeout,
             out=lambda line: print(line, flush=True))
         t0 = time.monotonic()
+        load_before = os.getloadavg()[1]
         source = f"git {args.rev} ({workspace.commit})"
         try:
             with interrupts_raise():
@@ -84,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             # what was evaluated before the interruption is still worth a report
             result = MutationRun(engine.results, time.monotonic() - t0, source, len(mutants))
+            result.notes = _notes(load_before, args)
             md, _js = write_reports(result, run_dir)
             print("\n".join(f"[mutation] {line}" for line in verdict_lines(result)))
             print(f"[mutation] interrupted; partial report: {md}", file=sys.stderr)
             return 130
+        result.notes = _notes(load_before, args)
         md, _js = write_reports(result, run_dir)
     finally:
         if logs.is_dir():
@@ -104,6 +107,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"[mutation] kill rate below --fail-under {args.fail_under:g}%", file=sys.stderr)
         return 1
     return 0
+
+
+def _notes(load_before: float, args: argparse.Namespace) -> list[str]:
+    """What the seconds depend on: the machine's load and the run's settings."""
+    return [f"tests chosen by {args.test_map or args.catalogue / 'test-map.toml'}, "
+            f"{args.workers} xdist worker(s), {args.timeout:.0f} s deadline per mutant",
+            f"load average (5 min) {load_before:.1f} at the start, {os.getloadavg()[1]:.1f} "
+            f"at the end, on {os.cpu_count()} CPU(s)"]
 
 
 def main(argv: list[str] | None = None) -> int:

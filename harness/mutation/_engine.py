@@ -107,6 +107,7 @@ class MutationRun:
     seconds: float
     source: str = ""  # what the scratch copies were taken from (e.g. a commit)
     planned: int = 0  # patches asked for; more than results when the run was interrupted
+    notes: list[str] = field(default_factory=list)  # context for the figures (e.g. load)
 
     @property
     def mutants(self) -> list[MutantResult]:

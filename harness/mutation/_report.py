@@ -43,7 +43,7 @@ def verdict_lines(run: MutationRun) -> list[str]:
 def to_json(run: MutationRun) -> dict[str, Any]:
     return {
         "source": run.source, "seconds": round(run.seconds, 1),
-        "planned": run.planned, "evaluated": len(run.results),
+        "planned": run.planned, "evaluated": len(run.results), "notes": run.notes,
         "kill_rate": run.kill_rate, "median_seconds_per_mutant": run.median_seconds,
         "controls_killed": [r.mutant.name for r in run.killed_controls],
         "by_component": {c: {"kill_rate": MutationRun.kill_rate_of(rs), "mutants": len(rs)}
@@ -69,6 +69,7 @@ def to_markdown(run: MutationRun) -> str:
     out = ["# Mutation testing of the platform", ""]
     if run.source:
         out += [f"Platform source: {run.source}.", ""]
+    out += [f"Note: {n}" for n in run.notes] + ([""] if run.notes else [])
     out += [f"- {line}" for line in verdict_lines(run)]
     out += ["", "Kill rate = killed / (killed + survived). A timed out mutant (its tests did not "
             "finish by the deadline), one that does not apply, and a harness error are listed "
