@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from harness.core import mask_text
 
@@ -38,7 +45,9 @@ DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-ACTION_TIMEOUT_MS = 15_000
+# Clicks and expects wait this long by default (Playwright's expect alone would give up after
+# 5 s): a black-box call may wait on the platform's agents on a busy two-core machine.
+ACTION_TIMEOUT_MS = 30_000
 
 
 def chromium_path() -> str:
@@ -171,6 +180,7 @@ def browser() -> Iterator[Browser]:
         options = launch_options()
     except BrowserUnavailableError as e:
         pytest.fail(f"browser lane: {e}", pytrace=False)
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(**options)
         try:

@@ -21,7 +21,9 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 _MS = 1000
-DEFAULT_TIMEOUT_S = 15.0
+# Generous: a black-box call may wait on four agents, and CI machines have two cores.
+DEFAULT_TIMEOUT_S = 30.0
+T = DEFAULT_TIMEOUT_S * _MS
 
 
 class PortalPageError(AssertionError):
@@ -79,7 +81,7 @@ class PortalPages:
         self.page.get_by_role("button", name="Sign in").click()
         signed_in = self.page.get_by_text(re.compile(r"^Signed in as "))
         try:
-            expect(signed_in).to_be_visible(timeout=DEFAULT_TIMEOUT_S * _MS)
+            expect(signed_in).to_be_visible(timeout=T)
         except AssertionError as e:
             self.raise_if_error("sign in")
             raise PortalPageError(f"sign-in did not finish on {self.page.url}: {e}") from e
@@ -90,12 +92,12 @@ class PortalPages:
         self.goto("/app/")
         self.page.get_by_label("API token").fill(token)
         self.page.get_by_role("button", name="Sign in").click()
-        expect(self.error).to_be_visible(timeout=DEFAULT_TIMEOUT_S * _MS)
+        expect(self.error).to_be_visible(timeout=T)
         return self.error.inner_text()
 
     def dashboard(self) -> DashboardPage:
         self.page.get_by_role("link", name="OptiInfra").click()
-        expect(self.page.get_by_role("heading", name="Your fleet")).to_be_visible()
+        expect(self.page.get_by_role("heading", name="Your fleet")).to_be_visible(timeout=T)
         return DashboardPage(self)
 
     def recommendation(self, rec_id: str) -> RecommendationPage:
@@ -162,7 +164,7 @@ class DashboardPage(_View):
         self.page.get_by_role("button", name="Run analysis").click()
         status = self.figure("analysis-status")
         try:
-            expect(status).to_have_attribute("data-id", re.compile(r".+"))
+            expect(status).to_have_attribute("data-id", re.compile(r".+"), timeout=T)
         except AssertionError as e:
             self.raise_if_error(f"start a {kind} analysis")
             raise PortalPageError(f"the page shows no analysis id: {e}") from e
@@ -189,7 +191,7 @@ class DashboardPage(_View):
         row = self.page.locator(f'tr[data-id="{rec_id}"]')
         row.get_by_role("link").click()
         page = RecommendationPage(self.portal, rec_id)
-        expect(page.id_figure).to_have_attribute("data-value", rec_id)
+        expect(page.id_figure).to_have_attribute("data-value", rec_id, timeout=T)
         return page
 
 
@@ -246,17 +248,18 @@ class RecommendationPage(_View):
     def approve(self) -> RolloutPage:
         """Clicks Approve; the rollout page it leads to."""
         button = self.page.get_by_role("button", name="Approve")
-        expect(button, "the Approve button stays disabled").to_be_enabled()
+        expect(button, "the Approve button stays disabled").to_be_enabled(timeout=T)
         button.click()
         try:
             expect(self.page).to_have_url(re.compile(r"/app/optimizations/[^/]+$"),
-                                          timeout=DEFAULT_TIMEOUT_S * _MS)
+                                          timeout=T)
         except AssertionError as e:
             self.raise_if_error(f"approve recommendation {self.id}")
             raise PortalPageError(f"approving {self.id} did not lead to a rollout: {e}") from e
         optimization_id = self.page.url.rstrip("/").rsplit("/", 1)[-1]
         rollout = RolloutPage(self.portal, optimization_id)
-        expect(rollout.figure("opt-id")).to_have_attribute("data-value", optimization_id)
+        expect(rollout.figure("opt-id")).to_have_attribute("data-value", optimization_id,
+                                                           timeout=T)
         return rollout
 
     def reject(self, reason: str) -> None:
