@@ -35,7 +35,7 @@ class MemoryReading:
 
     def __str__(self) -> str:
         return (f"{self.service}: {self.before_mib:.1f} -> {self.after_mib:.1f} MiB "
-                f"(+{self.growth_mib} MiB, bound {self.max_growth_mib} MiB)")
+                f"({self.growth_mib:+.1f} MiB, bound {self.max_growth_mib} MiB)")
 
 
 class MemoryGrowthError(AssertionError):

@@ -5,7 +5,8 @@
 - a request body is at most ``max_body_bytes`` (413), and a 422 never echoes the input;
 - a connection must send a complete request head within ``header_timeout_s`` (408), so
   stalled handshakes (HTTP or WebSocket) cannot pile up;
-- caches keyed by client input are bounded (``BoundedCache``).
+- caches keyed by client input are bounded (``BoundedCache``);
+- a redirect never names a host: its ``Location`` is a path (a forged Host is not reflected).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import h11
 from fastapi import FastAPI, Path, Query, Request
@@ -96,6 +98,7 @@ def install_edge(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> 
         return await http_exception_handler(request, exc)
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RelativeRedirects)
 
 
 # ---- request size cap ----------------------------------------------------------------------
@@ -162,6 +165,40 @@ class BodyLimit:
             await send(message)
 
         await self.app(scope, counting_receive, tracking_send)
+
+
+# ---- redirects ----------------------------------------------------------------------------
+
+class RelativeRedirects:
+    """A redirect's ``Location`` as a path only. Starlette builds it from the request's Host
+    header (``/v1/costs/`` -> 307 ``http://<Host>/v1/costs``), so a forged Host would be
+    reflected into a link a cache or a client may follow."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def relative_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                message["headers"] = [
+                    (k, _path_only(v) if k.lower() == b"location" else v)
+                    for k, v in message.get("headers", [])]
+            await send(message)
+
+        await self.app(scope, receive, relative_send)
+
+
+def _path_only(location: bytes) -> bytes:
+    parts = urlsplit(location.decode("latin-1"))
+    path = parts.path or "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    path = "/" + path.lstrip("/")  # "//evil" would be read as another host
+    return (path + (f"?{parts.query}" if parts.query else "")).encode("latin-1")
 
 
 # ---- bounded request head ------------------------------------------------------------------

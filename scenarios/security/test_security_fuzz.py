@@ -94,22 +94,26 @@ def _fuzz(schema: Any, headers_for: Any, scanner: ResponseScanner, counts: Count
         headers = headers_for(operation.path)
         with subtests.test(msg=operation.label):
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                strategy = operation.as_strategy(mode, headers=headers)
-
-                @hypothesis.seed(SEED)
-                @hypothesis.settings(max_examples=EXAMPLES, database=None, deadline=None,
-                                     suppress_health_check=list(hypothesis.HealthCheck),
-                                     phases=PHASES)
-                @hypothesis.given(case=strategy)
-                def run(case: Any) -> None:
-                    if prepare is not None:
-                        prepare(case)
-                    _send(case, headers, scanner, counts)
-
+                run = _cases(operation.as_strategy(mode, headers=headers), headers, scanner,
+                             counts, prepare)
                 try:
                     run()
                 except hypothesis.errors.Unsatisfiable:
                     continue  # no invalid input exists for it (an operation without inputs)
+
+
+def _cases(strategy: Any, headers: dict[str, str], scanner: ResponseScanner,
+           counts: Counter[str], prepare: Any) -> Any:
+    @hypothesis.seed(SEED)
+    @hypothesis.settings(max_examples=EXAMPLES, database=None, deadline=None,
+                         suppress_health_check=list(hypothesis.HealthCheck), phases=PHASES)
+    @hypothesis.given(case=strategy)
+    def run(case: Any) -> None:
+        if prepare is not None:
+            prepare(case)
+        _send(case, headers, scanner, counts)
+
+    return run
 
 
 def test_fuzz_portal(endpoints: Endpoints, test_customer: Customer, scanner: ResponseScanner,

@@ -124,6 +124,15 @@ def test_a_body_over_the_cap_is_413_declared_or_streamed(client: TestClient) -> 
     assert r.status_code == 413
 
 
+def test_a_redirect_never_reflects_the_host_header(client: TestClient) -> None:
+    r = client.get("/api/v1/costs/", headers={**auth(), "Host": "evil.example"},
+                   follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/api/v1/costs", r.headers
+    r = client.get("//evil.example/health/", follow_redirects=False)
+    assert "evil" not in r.headers.get("location", "") or \
+        r.headers["location"].startswith("/") and not r.headers["location"].startswith("//")
+
+
 def test_bounded_cache_forgets_the_least_recently_used() -> None:
     cache: BoundedCache[str, int] = BoundedCache(2)
     cache.put("a", 1)
