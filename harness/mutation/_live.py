@@ -118,9 +118,11 @@ class DockerPlatform:
 
     def __init__(self, config: StackConfig, endpoints: Endpoints, *, out: Printer = print,
                  platform_image: str = "optiinfra-e2e/platform:local",
-                 health_timeout_s: float = 120.0) -> None:
+                 health_timeout_s: float | None = None) -> None:
         self.config, self.endpoints, self._out = config, endpoints, out
-        self.platform_image, self.health_timeout_s = platform_image, health_timeout_s
+        # as long as `up` waits (E2E_UP_TIMEOUT): a loaded machine starts services slowly
+        self.platform_image = platform_image
+        self.health_timeout_s = health_timeout_s or config.up_timeout_s
         self.env_file = config.state_dir / f"{config.project_name}.env"
         if not self.env_file.is_file():
             raise MutationSetupError(
