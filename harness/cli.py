@@ -12,6 +12,7 @@ from harness.core import HarnessError, PortConflictError, Stack, StackStartError
 from harness.domain import DEFAULT_ADMIN_TOKEN, stack_config
 from harness.mutation import _cli as mutation_cli
 from harness.reporting import ARTIFACTS_ENV, BundleWriter, run_id, utc_stamp
+from harness.reporting import _cli as reporting_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("sweep", help="remove stacks left behind by killed runs")
     mutation_cli.add_arguments(sub.add_parser(  # options: harness/mutation/_cli.py
         "mutate", help="evaluate the platform mutants (mutants/) on the running stack"))
+    reporting_cli.add_merge_arguments(sub.add_parser(  # options: harness/reporting/_cli.py
+        "merge-reports", help="one run's reports (summary, JUnit, traceability, coverage, "
+        "history, charts) from the nightly shards' artifacts folders"))
+    reporting_cli.add_durations_arguments(sub.add_parser(
+        "durations", help="refresh pytest-split's .test_durations from a run's records"))
     sub.add_parser("leftovers", help="exit 1 when containers, networks or volumes of harness "
                    "stacks are left behind (a stack left running on purpose does not count)")
     return p
@@ -44,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "mutate":
             return mutation_cli.run(args)
+        if args.command == "merge-reports":
+            return reporting_cli.run_merge(args)
+        if args.command == "durations":
+            return reporting_cli.run_durations(args)
         overrides: dict[str, object] = {}
         if args.command == "up":
             overrides = {"keep_on_failure": args.keep_on_failure, "build": not args.no_build}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ._traceability import FAILED, NOT_RUN, UNCOVERED, Matrix, TestRecord
 
-_ORDER = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", NOT_RUN)
+_ORDER = ("passed", "flaky", "failed", "error", "skipped", "xfailed", "xpassed", NOT_RUN)
 _BAD = {"failed", "error", "xpassed"}
 
 
@@ -35,6 +35,9 @@ def render_summary(run_id: str, records: Iterable[TestRecord], matrix: Matrix | 
     verdict = "FAILED" if bad or exit_status not in (None, 0) else "PASSED"
     if not ran and not bad:
         verdict = "NO TESTS RAN" if exit_status in (None, 0, 5) else "FAILED"
+    flaky = [r for r in ran if r.outcome == "flaky"]  # passed only on retry: never plain green
+    if verdict == "PASSED" and flaky:
+        verdict = f"FLAKY ({len(flaky)} passed only on retry)"
     took = f" in {duration_s:.1f}s" if duration_s is not None else ""
     totals = ", ".join(f"{counts[o]} {o}" for o in _ORDER if counts[o] and o != NOT_RUN)
     if counts[NOT_RUN]:
@@ -55,8 +58,10 @@ def render_summary(run_id: str, records: Iterable[TestRecord], matrix: Matrix | 
             c = Counter(r.outcome for r in rs)
             failed = sum(c[o] for o in _BAD)
             skipped = c["skipped"] + c["xfailed"]
-            result = "FAIL" if failed else ("pass" if c["passed"] else "skip")
-            out.append(f"| `{_cell(name)}` | {result} | {c['passed']} | {failed} | {skipped} | "
+            result = "FAIL" if failed else ("FLAKY" if c["flaky"] else
+                                            "pass" if c["passed"] else "skip")
+            passed = f"{c['passed']}" + (f" (+{c['flaky']} flaky)" if c["flaky"] else "")
+            out.append(f"| `{_cell(name)}` | {result} | {passed} | {failed} | {skipped} | "
                        f"{sum(r.duration_s for r in rs):.1f} |")
         out.append("")
 
@@ -70,6 +75,17 @@ def render_summary(run_id: str, records: Iterable[TestRecord], matrix: Matrix | 
                 out.append(f"  - {_cell(r.message)[:300]}")
             if r.bundle:
                 out.append(f"  - failure bundle: `{r.bundle}`")
+        out.append("")
+
+    # -- flaky: each with its first attempt's failure and bundle
+    if flaky:
+        out += [f"## Flaky ({len(flaky)}): failed, then passed on retry", ""]
+        for r in flaky:
+            out.append(f"- `{r.nodeid}`: **flaky**")
+            if r.message:
+                out.append(f"  - {_cell(r.message)[:300]}")
+            if r.bundle:
+                out.append(f"  - first attempt's failure bundle: `{r.bundle}`")
         out.append("")
 
     # -- phases

@@ -28,7 +28,7 @@ REQUIREMENT_ID = re.compile(r"^REQ-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d{2,3}$")
 # Requirement statuses, worst first (the order of the summary's lists).
 FAILED, NOT_RUN, UNCOVERED, SKIPPED, PASSED = "failed", "not run", "uncovered", "skipped", "passed"
 _BAD_OUTCOMES = {"failed", "error", "xpassed"}
-_GOOD_OUTCOMES = {"passed", "xfailed"}
+_GOOD_OUTCOMES = {"passed", "xfailed", "flaky"}  # flaky: passed on retry
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ from harness.core import ConfigError, Narrative
 
 from . import _handoff, _sessions
 from ._evidence import FailedTest, write_failure_bundle
+from ._flaky import FlakyBook, mark_retries_in_junit
 from ._markers import MARKER_HELP, check_requirements, load_catalogue, requirements_of
+from ._merge import write_history_outputs
 from ._records import RecordBook, attach
 from ._runs import (
     ARTIFACTS_ENV,
@@ -63,6 +65,7 @@ class _Session:
             raise pytest.UsageError(str(exc)) from exc
         self.catalogue = load_catalogue(config.rootpath)
         self.book = RecordBook()
+        self.flaky = FlakyBook()  # attempts pytest-rerunfailures retried
         self.collected: dict[str, list[str]] = {}  # nodeid -> requirement ids
         self.started = time.monotonic()
         self.written: list[Path] = []
@@ -90,7 +93,15 @@ class _Session:
         _ = self.run_id  # fix the run id now
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.flaky.add(report)
         self.book.add(report)  # on the controller, worker reports arrive here too
+
+    @pytest.hookimpl(trylast=True)  # after junitxml has written its file
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        xml = session.config.getoption("xmlpath", None)
+        if xml and not self.is_worker:
+            mark_retries_in_junit(Path(xml), self.flaky.attempts,
+                                  self.flaky.final_outcomes(self.book.records))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: object, error: object) -> None:
@@ -232,16 +243,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _write_reports(st: _Session, exit_status: int) -> None:
+    st.flaky.apply(st.book.records)  # a pass on retry is FLAKY, never silently green
     run = _sessions.RunSoFar(merge_records(st.book.records, st.collected),
                              time.monotonic() - st.started, exit_status)
     if os.environ.get(RUN_ENV):  # a run of several sessions: report the whole run
         run = _sessions.add_session(st.run_dir, run)
     matrix = build_matrix(st.catalogue, run.records)
     md, js = write_matrix(matrix, st.run_dir, st.run_id)
+    # records.json, the run's lines in history.jsonl and report.html (charts)
+    extras, history_md = write_history_outputs(st.settings.root, st.run_dir, st.run_id, run,
+                                               st.settings.keep_runs)
     summary = write_summary(st.run_dir / "summary.md", render_summary(
         st.run_id, run.records, matrix, duration_s=run.duration_s,
-        exit_status=run.exit_status))
-    st.written = [summary, md, js]
+        exit_status=run.exit_status) + "\n" + history_md)
+    st.written = [summary, md, js, *extras]
     publish_latest(st.settings.root / "latest", st.written, st.run_id)
     st.pruned = prune_runs(st.settings.root, st.settings.keep_runs, current=st.run_id)
 
@@ -265,3 +280,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
             f"(keeping the newest {st.settings.keep_runs}; {KEEP_RUNS_ENV}=0 keeps all)")
     for r in st.book.with_bundles():
         terminalreporter.write_line(f"[reports] failure bundle of {r.nodeid}: {r.bundle}")
+    for r in st.book.records.values():
+        if r.outcome == "flaky":
+            terminalreporter.write_line(f"[reports] FLAKY (passed only on retry): {r.nodeid}: "
+                                        f"{r.message}", yellow=True)

@@ -94,4 +94,5 @@ def test_an_xdist_session_reports_what_the_workers_handed_over(pytester, run_dir
     summary = (run_dir / "summary.md").read_text()
     assert "2 passed in" in summary and "1 more collected but not run" in summary, summary
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        "summary.md", "traceability.json", "traceability.md"]  # no hand-over files
+        "records.json", "report.html", "summary.md", "traceability.json",
+        "traceability.md"]  # no hand-over files
