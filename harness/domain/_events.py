@@ -117,7 +117,7 @@ class EventStream:
                 raise EventStreamError(
                     f"the event stream ended{why} before a '{type}' event"
                     f"{' matching the predicate' if predicate else ''} came; timeline of "
-                    f"{len(events) + after} events:\n{self.timeline()}")
+                    f"{seen} events:\n{self.timeline()}")
             return match
 
         def sleep(seconds: float) -> None:
