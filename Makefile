@@ -12,9 +12,16 @@ export E2E_PORT_OFFSET
 E2E_WORKERS ?= 4
 # test-all runs its own stack (platform under coverage) beside any running one
 COVERAGE_PORT_OFFSET ?= 400
+# the nightly job (scripts/nightly.sh): shards, each on its own stack at offset
+# NIGHTLY_PORT_BASE + 100*i; side by side (1) or one after another (0)
+NIGHTLY_SHARDS ?= 3
+NIGHTLY_PARALLEL ?= 1
+NIGHTLY_PORT_BASE ?= 500
+export NIGHTLY_SHARDS NIGHTLY_PARALLEL NIGHTLY_PORT_BASE
 
 .PHONY: help setup docker chromium venv images start-test-env stop-test-env health-check logs \
-        test test-unit test-fast test-e2e test-all test-security bench-stack lint clean mutation
+        test test-unit test-fast test-e2e test-all test-security bench-stack lint clean mutation \
+        nightly nightly-shard merge-reports durations images-load images-save
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -97,6 +104,28 @@ mutation: images  ## mutants/ against the e2e suite on a running stack: kill rat
 	  if [ $$was_up = 0 ]; then trap '$(PY) -m harness down' EXIT; \
 	    $(PY) -m harness up --no-build || exit $$?; fi; \
 	  $(PY) -m harness mutate $(MUTANTS) $(MUTATION_ARGS)
+
+nightly: images  ## the nightly job here: NIGHTLY_SHARDS shards on their own stacks, one retry (FLAKY), merged report
+	@bash scripts/nightly.sh $(PYTEST_ARGS)
+
+nightly-shard: images  ## one shard (NIGHTLY_GROUP of NIGHTLY_SHARDS) on its own stack: a nightly CI runner's job
+	@bash scripts/nightly-shard.sh $(PYTEST_ARGS)
+
+merge-reports: venv  ## one run's reports from the shards' artifacts folders: make merge-reports SHARD_DIRS="a b c"
+	@$(PY) -m harness merge-reports $(SHARD_DIRS)
+
+durations: venv  ## refresh .test_durations (pytest-split) from artifacts/latest/records.json; commit it
+	@$(PY) -m harness durations
+
+# CI's image caches (.github/workflows/nightly.yml): docker save archives keyed on their inputs
+IMAGE_CACHE ?= .e2e/cache
+images-load: docker  ## load cached base and built images (a missing archive is a cache miss)
+	@bash scripts/image-cache.sh load $(IMAGE_CACHE)/base.tar
+	@bash scripts/image-cache.sh load $(IMAGE_CACHE)/images.tar
+
+images-save: images  ## save the base and built images as docker save archives for CI's cache
+	@bash scripts/image-cache.sh save base $(IMAGE_CACHE)/base.tar
+	@bash scripts/image-cache.sh save images $(IMAGE_CACHE)/images.tar
 
 bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory
 	@$(PY) scripts/bench_stack.py
