@@ -43,7 +43,7 @@ def serve(service: str, create_app: Callable[[Any], Any]) -> None:
     # would let one client make the portal buffer that much.
     uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.port,
                 log_level=settings.log_level.lower(), access_log=False,
-                timeout_keep_alive=KEEP_ALIVE_S, ws="websockets", ws_max_size=64 * 1024,
+                timeout_keep_alive=KEEP_ALIVE_S, ws_max_size=64 * 1024,
                 http=header_timeout_protocol(settings.header_timeout_s))
 
 
