@@ -15,10 +15,12 @@ if ! [[ "$group" =~ ^[0-9]+$ && "$shards" =~ ^[0-9]+$ ]] || [ "$group" -lt 1 ] |
   echo "[nightly] ERROR: NIGHTLY_GROUP=$group must be a number from 1 to NIGHTLY_SHARDS=$shards" >&2
   exit 2
 fi
-export E2E_PROJECT=${E2E_PROJECT:-optiinfra-e2e-nightly-$group}
-export E2E_PORT_OFFSET=${E2E_PORT_OFFSET:-$(( ${NIGHTLY_PORT_BASE:-500} + 100 * group ))}
-export E2E_ARTIFACTS_DIR=${E2E_ARTIFACTS_DIR:-artifacts/nightly/shard-$group}
-export E2E_RUN_ID=${E2E_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-nightly-shard-$group}
+# Always a project, offset, folder and run of the shard's own (never the caller's E2E_*
+# values: make exports E2E_PORT_OFFSET=1, which would put every shard on one stack's ports).
+export E2E_PROJECT=${NIGHTLY_PROJECT:-optiinfra-e2e-nightly}-$group
+export E2E_PORT_OFFSET=$(( ${NIGHTLY_PORT_BASE:-500} + 100 * group ))
+export E2E_ARTIFACTS_DIR=${NIGHTLY_DIR:-artifacts/nightly}/shard-$group
+export E2E_RUN_ID=${NIGHTLY_STAMP:-$(date -u +%Y%m%dT%H%M%SZ)}-nightly-shard-$group
 say() { printf '[nightly %s/%s] %s\n' "$group" "$shards" "$*"; }
 mkdir -p "$E2E_ARTIFACTS_DIR/coverage"
 if [ "${NIGHTLY_COVERAGE:-1}" = 1 ]; then  # the platform's services write coverage data on stop

@@ -23,8 +23,8 @@ stop() {  # Ctrl-C / SIGTERM: each shard tears its own stack down
 trap stop INT TERM
 shard() {
   local g=$1; shift
-  NIGHTLY_SHARDS=$shards NIGHTLY_GROUP=$g E2E_ARTIFACTS_DIR=$root/shard-$g \
-    E2E_RUN_ID=$stamp-nightly-shard-$g bash scripts/nightly-shard.sh "$@" \
+  NIGHTLY_SHARDS=$shards NIGHTLY_GROUP=$g NIGHTLY_DIR=$root NIGHTLY_STAMP=$stamp \
+    bash scripts/nightly-shard.sh "$@" \
     > >(tee "$root/shard-$g.log" | sed -u "s/^/[shard $g] /") 2>&1
 }
 status=0

@@ -78,7 +78,7 @@ class Shard:
     """One shard's run, found in the folder it left (its artifacts)."""
 
     folder: Path
-    records_file: Path
+    records_file: Path | None  # None: the shard left no records (its stack did not start?)
     run_id: str
     run: RunSoFar
 
@@ -110,11 +110,19 @@ def find_records(folder: Path) -> Path:
     return found[-1]
 
 
+SHARD_BROKEN = 3  # the exit status of a shard that left no records: it fails the run
+
+
 def load_shard(folder: Path) -> Shard:
+    """A shard's run; one that left no records (its stack never started, its runner died)
+    still counts: as a failed shard, so the merged run cannot pass without it."""
     if not folder.is_dir():
         raise ConfigError(f"{folder}: not a folder (merge-reports wants the shards' "
                           f"artifacts folders)")
-    path = find_records(folder)
+    try:
+        path = find_records(folder)
+    except ConfigError:
+        return Shard(folder, None, "(no records)", RunSoFar([], 0.0, SHARD_BROKEN))
     rid, run = load_records(path)
     return Shard(folder, path, rid, run)
 
@@ -196,6 +204,9 @@ def merge_reports(folders: Sequence[Path], *, root: Path, catalogue: Catalogue,
     rid = rid or run_id(utc_stamp(), "merged")
     run_dir = root / rid
     result = MergeResult(rid, run_dir, shards, run)
+    result.notes += [f"**shard `{s.folder}` left no {RECORDS_FILE}**: it ran no test (did its "
+                     f"stack start? its folder and log say why); the run fails"
+                     for s in shards if s.records_file is None]
     matrix = build_matrix(catalogue, run.records)
     md, js = write_matrix(matrix, run_dir, rid)
     extras, history_md = write_history_outputs(root, run_dir, rid, run, keep_runs)
