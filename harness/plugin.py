@@ -48,6 +48,11 @@ from harness.domain import (
     stack_config,
     terminate_customer_instances,
 )
+from harness.targets import DeployedStack
+from harness.targets.plugin import target_of
+
+# The target switch (--target, the need markers, skips with reasons) comes with the harness.
+pytest_plugins = ["harness.targets.plugin"]
 
 MARKERS = {
     "e2e": "end-to-end test against the running compose stack (needs Docker)",
@@ -99,9 +104,15 @@ def _lock(stack: Stack) -> FileLock:
 def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The running stack: reused when healthy, otherwise started (and later torn down)."""
     session_id = os.environ.get(_SESSION_ID, "nosession")
-    st = Stack(stack_config(build=not request.config.getoption("no_build")), run_id=session_id)
+    target = target_of(request.config)
+    if not target.uses_docker:  # url: a deployed environment, not one Docker call
+        yield DeployedStack(target, stack_config())  # type: ignore[misc]
+        return
+    st = Stack(_target_config(request.config, build=not request.config.getoption("no_build")),
+               run_id=session_id)
     with _lock(st):
         st.check_engine()
+        target.prepare(st._docker, print)  # images: archive loaded, every image checked
         if st.is_running():
             print(f"\n[harness] using the running stack '{st.project}'")
         else:
@@ -129,16 +140,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if (hasattr(config, "workerinput") or not config.stash.get(_OUTERMOST, False)
             or config.getoption("keep_stack")):
         return
-    st = Stack(stack_config())
+    if not target_of(config).uses_docker:
+        return
+    st = Stack(_target_config(config))
     owner_file = _owner_file(st)
     if owner_file.exists() and owner_file.read_text() == os.environ.get(_SESSION_ID):
         owner_file.unlink()
         st.down()
 
 
+def _target_config(config: pytest.Config, **overrides: object) -> Any:
+    """stack_config() for the run's target (images: its compose override, nothing built)."""
+    base = stack_config()
+    return stack_config(None, **{**overrides, **target_of(config).stack_overrides(
+        base.state_dir, base.project_name)})
+
+
 @pytest.fixture(scope="session")
-def endpoints(stack: Stack) -> Endpoints:
-    return Endpoints.from_config(stack.config)
+def endpoints(request: pytest.FixtureRequest, stack: Stack) -> Endpoints:
+    target = target_of(request.config)
+    return target.endpoints() if not target.uses_docker else Endpoints.from_config(stack.config)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from harness.core import (
 )
 from harness.domain._spec import BASE_IMAGE_CANDIDATES, LABEL_PREFIX, REPO_ROOT
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.requires_docker]  # own stacks
 HERE = Path(__file__).parent
 OK_FILE = HERE / "lifecycle-ok.compose.yml"
 NEVER_FILE = HERE / "lifecycle-never.compose.yml"
