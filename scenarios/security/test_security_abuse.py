@@ -62,6 +62,7 @@ def test_a_body_over_the_cap_is_refused_at_once(service: str, endpoints: Endpoin
                   "streamed)")
 
 
+@pytest.mark.serial  # alone: other tests' journeys would move the services' memory too
 def test_memory_stays_bounded_under_cheap_distinct_gets(stack: Stack, endpoints: Endpoints,
                                                         test_customer: Customer, probe: Any,
                                                         record_figure: Any) -> None:
