@@ -36,6 +36,12 @@ def outcome_timeline(runs: Sequence[RunHistory]) -> str:
     scenarios = sorted({r.scenario for run in runs for r in run.records})
     cell, row_h = 22, 20
     w, h = _LABEL_W + cell * len(runs) + 10, 30 + row_h * len(scenarios)
+    per_run = []  # scenario -> outcomes, once per run (not once per cell)
+    for run in runs:
+        got: dict[str, Counter[str]] = {}
+        for r in run.records:
+            got.setdefault(r.scenario, Counter())[r.outcome] += 1
+        per_run.append(got)
     out = [f'<svg class="chart" id="outcome-timeline" width="{w}" height="{h}" '
            f'viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img">',
            '<text x="0" y="14" class="axis">scenario \\ run (oldest to newest)</text>']
@@ -43,7 +49,7 @@ def outcome_timeline(runs: Sequence[RunHistory]) -> str:
         y = 24 + i * row_h
         out.append(f'<text x="0" y="{y + 14}">{escape(_short(scenario))}</text>')
         for j, run in enumerate(runs):
-            got = Counter(r.outcome for r in run.records if r.scenario == scenario)
+            got = per_run[j].get(scenario, Counter())
             x = _LABEL_W + j * cell
             if not got:
                 out.append(f'<rect x="{x}" y="{y}" width="{cell - 3}" height="{row_h - 4}" '

@@ -137,11 +137,13 @@ def sparkline(values: Sequence[float | None]) -> str:
 
 
 def slowest_scenarios(runs: Sequence[RunHistory], n: int = 5) -> list[str]:
-    """The ``n`` scenarios (test files) that took longest in the newest run."""
-    if not runs:
-        return []
-    last = runs[-1].scenario_seconds()
-    return sorted(last, key=lambda s: last[s], reverse=True)[:n]
+    """The ``n`` scenarios (test files) with the longest run among ``runs`` (so a short
+    newest run, e.g. a ``-k`` selection, does not hide the slow ones)."""
+    longest: dict[str, float] = {}
+    for run in runs:
+        for scenario, secs in run.scenario_seconds().items():
+            longest[scenario] = max(secs, longest.get(scenario, 0.0))
+    return sorted(longest, key=lambda s: (-longest[s], s))[:n]
 
 
 def flaky_tests(runs: Sequence[RunHistory]) -> list[tuple[str, int, int]]:
