@@ -107,3 +107,16 @@ def test_without_reruns_nothing_is_retried(pytester, run_dir):
 ])
 def test_junit_address_is_pytests(nodeid, address):
     assert junit_address(nodeid) == address
+
+
+def test_under_xdist_the_controller_tells_flaky_too(pytester, run_dir):
+    pytester.makepyfile(test_some=TESTS)
+    result = pytester.runpytest("-p", "no:randomly", "-n", "2", "--reruns", "1",
+                                "--junitxml", str(pytester.path / "junit.xml"))
+    assert outcomes(result) == {"passed": 2, "failed": 1, "rerun": 2}
+    records = {r["nodeid"]: r["outcome"] for r in json.loads(
+        (run_dir / "records.json").read_text())["records"]}
+    assert records["test_some.py::test_flaky"] == "flaky"
+    case = next(c for c in ET.parse(pytester.path / "junit.xml").iter("testcase")
+                if c.get("name") == "test_flaky")
+    assert len(case.findall("flakyFailure")) == 1
