@@ -120,7 +120,7 @@ def test_fuzz_portal(endpoints: Endpoints, test_customer: Customer, scanner: Res
                      cases_tried: Counter[str], subtests: Any) -> None:
     scanner.secrets.add(test_customer.token)
     schema = schemathesis.openapi.from_url(f"{endpoints.portal_url}/openapi.json",
-                                           config=_config())
+                                           config=_config(), timeout=60)
 
     def headers_for(path: str) -> dict[str, str]:
         if path.startswith("/admin") or path == "/api/v1/customers":
@@ -142,6 +142,6 @@ def test_fuzz_orchestrator_port(endpoints: Endpoints, test_customer: Customer,
                                 subtests: Any) -> None:
     scanner.secrets.add(test_customer.token)
     schema = schemathesis.openapi.from_url(f"{endpoints.orchestrator_url}/openapi.json",
-                                           config=_config())
+                                           config=_config(), timeout=60)
     headers = {"X-Admin-Token": endpoints.admin_token, "X-Customer-Id": test_customer.id}
     _fuzz(schema, lambda _path: headers, scanner, cases_tried, subtests)
