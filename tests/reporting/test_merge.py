@@ -104,3 +104,23 @@ def test_durations_refresh_the_scenarios_that_ran_and_keep_the_others(tmp_path):
         13.0, 0))
     assert update_durations(path, records) == (1, 2)
     assert json.loads(path.read_text()) == {A: 12.5, "scenarios/old.py::t": 9.0}
+
+
+def test_every_shards_coverage_data_reaches_one_report(tmp_path):
+    from harness.reporting._merge import merge_coverage
+
+    folders = []
+    for i in (1, 2):
+        data = tmp_path / f"shard-{i}" / "coverage"
+        data.mkdir(parents=True)
+        (data / ".coverage.portal.1").write_text(f"data {i}")  # same name in both shards
+        folders.append(tmp_path / f"shard-{i}")
+    script = tmp_path / "report.py"  # stands in for scripts/platform_coverage.py
+    script.write_text("import pathlib, sys\nd = pathlib.Path(sys.argv[1])\n"
+                      "(d / 'report.md').write_text(' '.join(sorted(p.read_text() for p in "
+                      "d.glob('.coverage.*'))))\n")
+    note = merge_coverage(folders, tmp_path / "out" / "coverage", script)
+    assert note.startswith("platform coverage of all shards")
+    assert (tmp_path / "out" / "coverage" / "report.md").read_text() == "data 1 data 2"
+    assert "no platform coverage data" in merge_coverage([tmp_path / "none"], tmp_path / "o2",
+                                                         script)
