@@ -12,6 +12,9 @@ export E2E_PORT_OFFSET
 E2E_WORKERS ?= 4
 # test-all runs its own stack (platform under coverage) beside any running one
 COVERAGE_PORT_OFFSET ?= 400
+# validate-rc runs its own stack (project optiinfra-e2e-rc) beside any running one
+RC_PORT_OFFSET ?= 700
+RC_PROJECT ?= optiinfra-e2e-rc
 # the nightly job (scripts/nightly.sh): shards, each on its own stack at offset
 # NIGHTLY_PORT_BASE + 100*i; side by side (1) or one after another (0)
 NIGHTLY_SHARDS ?= 3
@@ -21,6 +24,7 @@ export NIGHTLY_SHARDS NIGHTLY_PARALLEL NIGHTLY_PORT_BASE
 
 .PHONY: help setup docker chromium venv images start-test-env stop-test-env health-check logs \
         test test-unit test-fast test-e2e test-all test-security bench-stack lint clean mutation \
+        validate-rc \
         nightly nightly-shard merge-reports durations images-load images-save
 
 help:  ## list targets
@@ -126,6 +130,12 @@ images-load: docker  ## load cached base and built images (a missing archive is 
 images-save: images  ## save the base and built images as docker save archives for CI's cache
 	@bash scripts/image-cache.sh save base $(IMAGE_CACHE)/base.tar
 	@bash scripts/image-cache.sh save images $(IMAGE_CACHE)/images.tar
+
+validate-rc: venv  ## RC=<tag | docker-save archive | targets/x.toml | source>: whole suite, then GO/NO-GO verdict
+	@[ -n "$(RC)" ] || { echo "usage: make validate-rc RC=<tag | archive | target file | source>" >&2; exit 2; }
+	@# Nothing is built for a tag or an archive; a url target file makes no Docker call.
+	@E2E_PROJECT=$(RC_PROJECT) E2E_PORT_OFFSET=$(RC_PORT_OFFSET) \
+	  $(PY) -m harness validate-rc "$(RC)" --workers $(E2E_WORKERS) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
 bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory
 	@$(PY) scripts/bench_stack.py

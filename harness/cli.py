@@ -13,6 +13,7 @@ from harness.domain import DEFAULT_ADMIN_TOKEN, stack_config
 from harness.mutation import _cli as mutation_cli
 from harness.reporting import ARTIFACTS_ENV, BundleWriter, run_id, utc_stamp
 from harness.reporting import _cli as reporting_cli
+from harness.verdict import _cli as verdict_cli
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         "history, charts) from the nightly shards' artifacts folders"))
     reporting_cli.add_durations_arguments(sub.add_parser(
         "durations", help="refresh pytest-split's .test_durations from a run's records"))
+    verdict_cli.add_arguments(sub.add_parser(  # options: harness/verdict/_cli.py
+        "validate-rc", help="the e2e suite against a release candidate (tag, archive, target "
+        "file or source), then artifacts/<run>/verdict.md: GO or NO-GO"))
+    verdict_cli.add_verdict_arguments(sub.add_parser(
+        "verdict", help="recompute a run's verdict (e.g. after editing waivers.toml)"))
     sub.add_parser("leftovers", help="exit 1 when containers, networks or volumes of harness "
                    "stacks are left behind (a stack left running on purpose does not count)")
     return p
@@ -54,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
             return reporting_cli.run_merge(args)
         if args.command == "durations":
             return reporting_cli.run_durations(args)
+        if args.command == "validate-rc":
+            return verdict_cli.run(args)
+        if args.command == "verdict":
+            return verdict_cli.run_verdict(args)
         overrides: dict[str, object] = {}
         if args.command == "up":
             overrides = {"keep_on_failure": args.keep_on_failure, "build": not args.no_build}
