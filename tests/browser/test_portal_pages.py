@@ -191,6 +191,7 @@ def test_the_rollout_follows_events_to_100_without_reload(tab: Page, fake: FakeP
     portal.sign_in(TOKEN)
     rollout = portal.rollout("o1")
     rollout.expect_status("running")
+    expect(tab.get_by_text("Signed in as acme")).to_be_visible()  # whichever page opens first
     rollout.watch_traffic()
     portal.mark_document()
     for n in range(1, len(names) + 1):

@@ -143,6 +143,7 @@ window.addEventListener("popstate", render);
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   if (events) { events.stop(); events = null; }
+  $("#who").textContent = "";
   $("#account").hidden = true;
   history.pushState(null, "", "/app/");
   render();
@@ -154,6 +155,7 @@ async function render() {
   const main = $("#view");
   if (!token()) { view = signInView(main); return; }
   $("#account").hidden = false;
+  if (!$("#who").textContent) loadMe();  // once per page load, whichever view it opens on
   connectEvents();
   const path = location.pathname.replace(/\/+$/, "");
   let m;
@@ -299,7 +301,7 @@ function dashboardView(main) {
         recs)));
 
   return {
-    async refresh() { await Promise.all([loadMe(), refreshCost(), refreshRecs(), refreshAnalysis()]); },
+    async refresh() { await Promise.all([refreshCost(), refreshRecs(), refreshAnalysis()]); },
     onEvent(e) {
       if (e.type.startsWith("recommendation.")) refreshRecs();
       if (e.type.startsWith("analysis.") && e.entity_id === analysisId) refreshAnalysis();
