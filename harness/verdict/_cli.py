@@ -131,7 +131,7 @@ def _start(target: Target, args: argparse.Namespace) -> Stack | None:
     config = stack_config(None, **target.stack_overrides(base.state_dir, base.project_name))
     stack = Stack(config)
     stack.check_engine()
-    target.prepare(stack._docker, _say)  # images: MissingImageError before anything starts
+    target.prepare(stack._docker, lambda m: print(m, file=sys.stderr, flush=True))
     if stack.is_running():
         _say(f"reusing the running stack '{stack.project}' (left running)")
         return None
