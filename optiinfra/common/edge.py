@@ -34,6 +34,7 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 # Recommendation kinds are snake_case names of the change (spot_migration, scale_out, ...).
 KIND_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+MAX_HEAD_BYTES = 16 * 1024  # request line and headers (h11's own default)
 
 
 def _valid_text(value: str) -> str:
@@ -209,11 +210,22 @@ class HeaderTimeoutProtocol(H11Protocol):
     a WebSocket handshake) and stalls would hold the connection forever."""
 
     header_timeout_s = 1.0
+    # h11 bounds only a head that arrives in pieces; one that arrives whole is parsed at any
+    # size (a 64 KiB WebSocket handshake was accepted). Measured here before h11 sees it.
+    max_head_bytes = MAX_HEAD_BYTES
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_timer: asyncio.TimerHandle | None = None
+        self._head = b""
         super().connection_made(transport)
         self._arm_head_timer()
+
+    def _refuse(self, status: bytes, detail: bytes) -> None:
+        body = b'{"detail": "' + detail + b'"}'
+        self.transport.write(b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
+                             b"connection: close\r\ncontent-length: " + str(len(body)).encode()
+                             + b"\r\n\r\n" + body)
+        self.transport.close()
 
     def _arm_head_timer(self) -> None:
         if self._head_timer is None:
@@ -227,14 +239,20 @@ class HeaderTimeoutProtocol(H11Protocol):
     def _head_timeout(self) -> None:
         self._head_timer = None
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            body = b'{"detail": "request head not received in time"}'
-            self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: "
-                                 b"application/json\r\nconnection: close\r\ncontent-length: "
-                                 + str(len(body)).encode() + b"\r\n\r\n" + body)
-            self.transport.close()
+            self._refuse(b"408 Request Timeout", b"request head not received in time")
 
     def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE:
+            self._head += data[:self.max_head_bytes + 4 - len(self._head)]  # a bounded prefix
+            end = self._head.find(b"\r\n\r\n")
+            if end > self.max_head_bytes or (end < 0 and len(self._head) > self.max_head_bytes):
+                self._disarm_head_timer()
+                self._refuse(b"431 Request Header Fields Too Large",
+                             b"request head larger than %d bytes" % self.max_head_bytes)
+                return
         super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._head = b""
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self._arm_head_timer()  # part of a (next) request head: it must complete in time
         else:

@@ -214,3 +214,21 @@ def test_a_stalled_request_head_is_cut_and_a_complete_one_served(served: int) ->
         answer = s.recv(4096)
         took = time.monotonic() - start
     assert answer.startswith(b"HTTP/1.1 408") and took < 2, (answer, took)
+
+
+@pytest.mark.parametrize("pieces", [1, 8])
+def test_an_oversized_request_head_is_431_whole_or_in_pieces(served: int, pieces: int) -> None:
+    head = (b"GET /ws/events?token=x HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+            b"X-Pad: " + b"a" * (64 * 1024) + b"\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", served), timeout=5) as s:
+        step = len(head) // pieces + 1
+        try:
+            for i in range(0, len(head), step):
+                s.sendall(head[i:i + step])
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before it all went out
+        answer = s.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
+    with socket.create_connection(("127.0.0.1", served), timeout=5) as s:  # normal heads pass
+        s.sendall(b"GET /ok HTTP/1.1\r\nHost: a\r\nX-Pad: " + b"a" * 8000 + b"\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
