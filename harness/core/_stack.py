@@ -146,11 +146,15 @@ class Stack:
         self._pick_base_image()
         containers = self._containers()
         current = self._status_of(containers)
+        # A stack that existed before this call and belongs to no live session (one from
+        # `make start-test-env`) is not ours to remove when completing it fails.
+        theirs = False
         if current.any_created:
             # Keep the labels of the containers that exist: new ones would make compose
             # recreate a running stack (and take it from its owner) instead of completing it.
-            self.run_id, owner = _labels_of(containers, self.config.labels) or (self.run_id,
-                                                                                owner)
+            found = _labels_of(containers, self.config.labels)
+            self.run_id, owner = found or (self.run_id, owner)
+            theirs = found is not None and found[1] == res.OWNER_DETACHED
         self._write_env_file(owner)
         if current.all_ready:
             self._say(f"stack '{self.project}' is already up and healthy; reusing it")
@@ -171,7 +175,12 @@ class Stack:
                                           health_started, failure=exc)
                 status = self._wait_healthy(health_started, timeout)
             except BaseException as exc:
-                self._teardown_after_failure(exc)
+                if theirs:
+                    self._say("start failed on a detached stack that was already there; "
+                              "left as it was for its owner (`python -m harness down` "
+                              "removes it)")
+                else:
+                    self._teardown_after_failure(exc)
                 raise
         self._say(f"all {len(status.services)} services healthy in "
                   f"{self._clock() - started:.1f}s")

@@ -255,6 +255,23 @@ def test_keep_on_failure_leaves_the_containers(new_stack, fake_time):
     assert said(lines, "keeping the containers as asked (--keep-on-failure)") == 1
 
 
+def test_failing_to_complete_a_detached_stack_leaves_it_to_its_owner(new_stack, fake_time):
+    """A session that finds `make start-test-env`'s stack unhealthy and cannot heal it must
+    not remove it: it was never this session's to remove."""
+    docker = unhealthy_db_docker()
+    existing = container("db", health="starting", owner="detached")
+    existing.config.labels[RUN] = "their-run"
+    docker.snapshots.insert(0, [existing])
+    stack, lines = new_stack(docker)
+
+    with pytest.raises(ServiceUnhealthyError):
+        stack.up(owner="pid:123:abcd1234")
+
+    assert docker.called("compose.down") == []
+    assert docker.called("container.remove") == []
+    assert said(lines, "left as it was for its owner") == 1
+
+
 COMPOSE_GAVE_UP = ("Container e2e-test-db-1  Waiting\n"
                    "Container e2e-test-db-1  Error\n"
                    "dependency failed to start: container e2e-test-db-1 is unhealthy\n")
