@@ -44,14 +44,22 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[TARGET_KEY] = target
     config.pluginmanager.register(SkipLog(config), f"optiinfra-e2e-skiplog-{id(config)}")
-    option = config.getoption("target", None)
-    if option and not hasattr(config, "workerinput"):
-        os.environ[TARGET_ENV] = option  # xdist workers and subprocesses see the same target
     if target.file is not None:
+        # xdist workers get --target themselves; these are for what reads the environment.
         ep = target.endpoints()
-        for var, attr in _URL_ENV.items():
-            os.environ[var] = getattr(ep, attr) or _NOWHERE
-        os.environ["E2E_ADMIN_TOKEN"] = ep.admin_token
+        wanted = {var: getattr(ep, attr) or _NOWHERE for var, attr in _URL_ENV.items()}
+        wanted["E2E_ADMIN_TOKEN"] = ep.admin_token
+        before = {var: os.environ.get(var) for var in wanted}
+        os.environ.update(wanted)
+        config.add_cleanup(lambda: _restore(before))  # a nested session (pytester) leaks none
+
+
+def _restore(before: dict[str, str | None]) -> None:
+    for var, value in before.items():
+        if value is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = value
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.core import Stack, owner_label
+from harness.core import HarnessError, Stack, owner_label
 from harness.domain import REPO_ROOT, stack_config
 from harness.targets import (
     ARCHIVE_ENV,
@@ -103,10 +103,14 @@ def run(args: argparse.Namespace) -> int:
         if target.uses_docker:
             try:
                 stack = _start(target, args)
-            except MissingImageError as exc:
+            except HarnessError as exc:  # a missing image, a stack that did not start
+                print(f"error: {exc}", file=sys.stderr)
                 target.record(run_dir / "target.json")
                 v = verdict_for_run(run_dir, waivers, date.today(), sessions=[])
-                v.reasons.insert(0, str(exc).replace("\n", " "))
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                v.reasons.insert(0, f"{type(exc).__name__}: {first}"
+                                 + (" " + " ".join(str(exc).splitlines()[1:3])
+                                    if isinstance(exc, MissingImageError) else ""))
                 _rewrite(v, run_dir)
                 return _report(v, run_dir)
         target.record(run_dir / "target.json")
