@@ -14,10 +14,13 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 rm -rf "$root" && mkdir -p "$root"  # the shards' folders of the previous nightly
 started=$(date +%s)
 echo "[nightly] $shards shard(s), $([ "$parallel" = 1 ] && echo side by side || echo one after another); logs in $root/shard-<i>.log"
+# Job control: each shard gets a process group of its own, so one signal reaches all of it
+# (nightly-shard.sh, pytest or the harness CLI, which tear the shard's stack down on SIGTERM).
+set -m
 pids=()
-stop() {  # Ctrl-C / SIGTERM: each shard tears its own stack down
-  echo "[nightly] interrupted: stopping the shards..." >&2
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+stop() {  # Ctrl-C / SIGTERM
+  echo "[nightly] interrupted: stopping the shards (each removes its own stack)..." >&2
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
   wait; exit 130
 }
 trap stop INT TERM
@@ -28,14 +31,15 @@ shard() {
     > >(tee "$root/shard-$g.log" | sed -u "s/^/[shard $g] /") 2>&1
 }
 status=0
+# Every shard runs in the background and is waited for: bash runs the INT/TERM trap only
+# between commands, so a shard in the foreground would delay it until the shard ended.
 for g in $(seq 1 "$shards"); do
-  if [ "$parallel" = 1 ]; then
-    shard "$g" "$@" & pids+=($!)
-  else
-    shard "$g" "$@" || status=$?
-  fi
+  shard "$g" "$@" & pids+=($!)
+  if [ "$parallel" != 1 ]; then wait "$!" || status=$?; fi
 done
-for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+if [ "$parallel" = 1 ]; then
+  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+fi
 echo "[nightly] shards done after $(( $(date +%s) - started ))s; merging..."
 dirs=(); for g in $(seq 1 "$shards"); do dirs+=("$root/shard-$g"); done
 "$PY" -m harness merge-reports --run-id "$stamp-nightly" "${dirs[@]}" || status=$?
