@@ -140,3 +140,17 @@ def test_stack_overrides_write_the_override_and_turn_off_the_build(tmp_path):
     assert isinstance(files, list) and files[0] == COMPOSE_FILE
     assert "optiinfra-e2e/platform:rc2" in Path(files[1]).read_text()
     assert Target().stack_overrides(tmp_path, "proj") == {}  # source: today's behaviour
+
+
+def test_the_deployed_stack_stand_in_never_calls_docker(tmp_path):
+    from harness.domain import stack_config
+    from harness.targets import DeployedStack, resolve_target
+
+    (tmp_path / "t.toml").write_text('portal_url = "http://127.0.0.1:9"\n')
+    target = resolve_target(str(tmp_path / "t.toml"), {})
+    st = DeployedStack(target, stack_config({}))
+    assert st.is_running() and "portal" in st.services() and st.project == "optiinfra-e2e"
+    for call in (st.status, st.check_engine, lambda: st.logs("portal"), st.down):
+        with pytest.raises(TargetError, match="needs Docker, and target url .* mark the test "
+                                              "requires_docker"):
+            call()
