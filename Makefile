@@ -135,7 +135,7 @@ validate-rc: venv  ## RC=<tag | docker-save archive | targets/x.toml | source>: 
 	@[ -n "$(RC)" ] || { echo "usage: make validate-rc RC=<tag | archive | target file | source>" >&2; exit 2; }
 	@# Nothing is built for a tag or an archive; a url target file makes no Docker call.
 	@E2E_PROJECT=$(RC_PROJECT) E2E_PORT_OFFSET=$(RC_PORT_OFFSET) \
-	  $(PY) -m harness validate-rc "$(RC)" --workers $(E2E_WORKERS) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
+	  $(PY) -m harness validate-rc "$(RC)" --workers $(E2E_WORKERS) --pytest-args "$(PYTEST_ARGS)"
 
 bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory
 	@$(PY) scripts/bench_stack.py

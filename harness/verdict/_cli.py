@@ -6,7 +6,7 @@ path of a ``docker save`` archive (images target, loaded first), a ``*.toml`` ta
 (url target: no Docker call), or ``source`` (this checkout, built). The suite runs as
 ``make test-e2e`` does: the ``serial`` scenarios alone, then the rest under xdist (the
 security lane included), each test retried once when pytest-rerunfailures is installed (a
-pass on retry is FLAKY). ``python -m harness verdict RUN_DIR`` recomputes a verdict, e.g.
+pass on retry is FLAKY); ``--pytest-args "-k spot"`` narrows both. ``python -m harness verdict RUN_DIR`` recomputes a verdict, e.g.
 after editing waivers.toml. Exit code 0 only on GO.
 """
 
@@ -16,6 +16,7 @@ import argparse
 import importlib.util
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -55,8 +56,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="retries of a failing test (FLAKY when a retry passes; default 1)")
     p.add_argument("--keep-stack", action="store_true",
                    help="leave a stack started here running afterwards")
-    p.add_argument("pytest_args", nargs=argparse.REMAINDER,
-                   help="after `--`: passed to both pytest sessions (e.g. -- -k spot)")
+    p.add_argument("--pytest-args", default="",
+                   help="passed to both pytest sessions, one string (e.g. \"-k spot\")")
 
 
 def add_verdict_arguments(p: argparse.ArgumentParser) -> None:
@@ -145,7 +146,7 @@ def _start(target: Target, args: argparse.Namespace) -> Stack | None:
 
 
 def _run_suite(args: argparse.Namespace) -> list[dict[str, Any]]:
-    extra = [a for a in args.pytest_args if a != "--"]
+    extra = shlex.split(args.pytest_args)
     retry = (["--reruns", str(args.reruns)]
              if args.reruns and importlib.util.find_spec("pytest_rerunfailures") else [])
     base = [sys.executable, "-m", "pytest", "scenarios", "--no-build", "--keep-stack", *retry]
