@@ -6,8 +6,9 @@ path of a ``docker save`` archive (images target, loaded first), a ``*.toml`` ta
 (url target: no Docker call), or ``source`` (this checkout, built). The suite runs as
 ``make test-e2e`` does: the ``serial`` scenarios alone, then the rest under xdist (the
 security lane included), each test retried once when pytest-rerunfailures is installed (a
-pass on retry is FLAKY); ``--pytest-args "-k spot"`` narrows both. ``python -m harness verdict RUN_DIR`` recomputes a verdict, e.g.
-after editing waivers.toml. Exit code 0 only on GO.
+pass on retry is FLAKY); ``--pytest-args "-k spot"`` narrows both.
+``python -m harness verdict RUN_DIR`` recomputes a verdict, e.g. after editing waivers.toml.
+Exit code 0 only on GO.
 """
 
 from __future__ import annotations
