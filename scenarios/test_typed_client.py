@@ -58,3 +58,23 @@ def test_every_typed_call_parses_the_live_answers(test_customer, test_infrastruc
         age = datetime.now(UTC).replace(tzinfo=None) - state.last_tick.replace(tzinfo=None)
         assert age < timedelta(seconds=30), f"the simulator's last tick is {age} old"
         say(f"fault set, listed, cleared; simulator ticked {age.total_seconds():.1f}s ago")
+
+    with phase(4, "Inventory, the audit trail, patterns and health, typed"):
+        spec = test_infrastructure.spec
+        inventory = client.discover(region=spec.region)
+        assert len(inventory.instances) == spec.size, inventory.instances
+        assert all(i.lifecycle == "on-demand" and i.state in ("pending", "running")
+                   and i.region == spec.region and i.availability_zone.startswith(spec.region)
+                   for i in inventory.instances), inventory.instances
+        audit = client.audit(entity_id=rec.id)
+        trail = [(a.action, a.from_status, a.to_status) for a in audit.data]
+        assert audit.count == len(audit.data) and trail, audit
+        assert trail[0] == ("created", None, "pending"), trail  # oldest first
+        assert trail[-1] == ("rejected", "validated", "rejected"), trail
+        assert audit.data[-1].data.get("reason") == "not this quarter", audit.data[-1]
+        assert {(a.entity_type, a.entity_id) for a in audit.data} == {("recommendation", rec.id)}
+        patterns = client.list_patterns()
+        assert patterns.count == len(patterns.data) == 0, patterns  # nothing ran: nothing learnt
+        assert api_client.health().status == "ok"
+        say(f"{len(inventory.instances)} instances; audit of {rec.id}: "
+            f"{[a for a, _, _ in trail]}; no patterns yet; portal healthy")
