@@ -38,10 +38,10 @@ def outcome_timeline(runs: Sequence[RunHistory]) -> str:
     w, h = _LABEL_W + cell * len(runs) + 10, 30 + row_h * len(scenarios)
     per_run = []  # scenario -> outcomes, once per run (not once per cell)
     for run in runs:
-        got: dict[str, Counter[str]] = {}
+        by_scenario: dict[str, Counter[str]] = {}
         for r in run.records:
-            got.setdefault(r.scenario, Counter())[r.outcome] += 1
-        per_run.append(got)
+            by_scenario.setdefault(r.scenario, Counter())[r.outcome] += 1
+        per_run.append(by_scenario)
     out = [f'<svg class="chart" id="outcome-timeline" width="{w}" height="{h}" '
            f'viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img">',
            '<text x="0" y="14" class="axis">scenario \\ run (oldest to newest)</text>']
