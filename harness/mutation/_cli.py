@@ -86,11 +86,13 @@ def run(args: argparse.Namespace) -> int:
             # what was evaluated before the interruption is still worth a report
             result = MutationRun(engine.results, time.monotonic() - t0, source, len(mutants))
             result.notes = _notes(load_before, args)
+            _point_to(result, logs, run_dir / "mutants")
             md, _js = write_reports(result, run_dir)
             print("\n".join(f"[mutation] {line}" for line in verdict_lines(result)))
             print(f"[mutation] interrupted; partial report: {md}", file=sys.stderr)
             return 130
         result.notes = _notes(load_before, args)
+        _point_to(result, logs, run_dir / "mutants")
         md, _js = write_reports(result, run_dir)
     finally:
         if logs.is_dir():
@@ -107,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"[mutation] kill rate below --fail-under {args.fail_under:g}%", file=sys.stderr)
         return 1
     return 0
+
+
+def _point_to(run: MutationRun, scratch: Path, final: Path) -> None:
+    """Details name log files where they end up, not in the scratch folder."""
+    for r in run.results:
+        r.detail = r.detail.replace(str(scratch), str(final))
 
 
 def _notes(load_before: float, args: argparse.Namespace) -> list[str]:
