@@ -25,7 +25,7 @@ import httpx
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
-from harness.core import StackConfig
+from harness.core import StackConfig, WaitTimeoutError, wait_for
 from harness.domain._stores import (
     Endpoints,
     clickhouse_connect,
@@ -260,11 +260,12 @@ class DockerPlatform:
         return Deployment(healthy, seconds, detail)
 
     def _wait_healthy(self, client: DockerClient, services: list[str]) -> tuple[bool, str]:
-        deadline = time.monotonic() + self.health_timeout_s
         states: dict[str, str] = {}
         crashed = False
-        while time.monotonic() < deadline and not crashed:
-            states = {}
+
+        def poll() -> bool:
+            nonlocal crashed
+            states.clear()
             for c in client.compose.ps(services, all=True):
                 svc = (c.config.labels or {}).get("com.docker.compose.service", c.name)
                 health = c.state.health.status if c.state.health else None
@@ -273,10 +274,14 @@ class DockerPlatform:
                 if (c.restart_count or 0) >= 2:
                     states[svc] = f"crashing (restarted {c.restart_count}x)"
                     crashed = True
-            if all(states.get(s) == "healthy" for s in services):
-                return True, ""
-            if not crashed:
-                time.sleep(1)
+            return crashed or all(states.get(s) == "healthy" for s in services)
+
+        # A timeout is diagnosed below from the last states seen.
+        with contextlib.suppress(WaitTimeoutError):
+            wait_for(poll, timeout=self.health_timeout_s, interval=1.0,
+                     description=f"services {', '.join(services)} healthy")
+        if not crashed and all(states.get(s) == "healthy" for s in services):
+            return True, ""
         bad = [s for s in services if states.get(s) != "healthy"]
         logs, first = "", bad[0] if bad else ""
         with contextlib.suppress(DockerException):
