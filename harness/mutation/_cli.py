@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -119,7 +120,10 @@ def _point_to(run: MutationRun, scratch: Path, final: Path) -> None:
 
 def _notes(load_before: float, args: argparse.Namespace) -> list[str]:
     """What the seconds depend on: the machine's load and the run's settings."""
-    return [f"tests chosen by {args.test_map or args.catalogue / 'test-map.toml'}, "
+    test_map = Path(args.test_map or args.catalogue / "test-map.toml")
+    with contextlib.suppress(ValueError):  # a report names the repo's files, not this machine
+        test_map = test_map.resolve().relative_to(REPO_ROOT.resolve())
+    return [f"tests chosen by {test_map}, "
             f"{args.workers} xdist worker(s), {args.timeout:.0f} s deadline per mutant",
             f"load average (5 min) {load_before:.1f} at the start, {os.getloadavg()[1]:.1f} "
             f"at the end, on {os.cpu_count()} CPU(s)"]
