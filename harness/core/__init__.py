@@ -27,7 +27,7 @@ from ._narrative import (
 from ._ports import check_ports, describe_port_holder, find_conflicts, port_is_free
 from ._resources import OWNER_DETACHED, ResourceLabels, new_run_id, owner_is_gone, owner_label
 from ._resources_probe import MemoryGrowthError, MemoryReading, assert_memory_bounded
-from ._signals import Interrupted, install_sigterm_as_interrupt
+from ._signals import Interrupted, install_sigterm_as_interrupt, interrupts_raise
 from ._stack import Stack
 from ._status import ServiceStatus, StackStatus
 from ._wait import WaitReport, wait_for
@@ -63,6 +63,7 @@ __all__ = [
     "describe_port_holder",
     "find_conflicts",
     "install_sigterm_as_interrupt",
+    "interrupts_raise",
     "mask_data",
     "mask_text",
     "new_run_id",

@@ -12,10 +12,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.core import Stack
-from harness.core._signals import interrupts_raise
-from harness.domain import REPO_ROOT, stack_config
-from harness.domain._stores import Endpoints
+from harness.core import Stack, interrupts_raise
+from harness.domain import REPO_ROOT, Endpoints, stack_config
 
 from ._catalogue import load_catalogue
 from ._engine import MutationEngine, MutationRun

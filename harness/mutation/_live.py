@@ -26,12 +26,7 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
 from harness.core import StackConfig, WaitTimeoutError, wait_for
-from harness.domain._stores import (
-    Endpoints,
-    clickhouse_connect,
-    postgres_connect,
-    redis_connect,
-)
+from harness.domain import Endpoints, clickhouse_connect, postgres_connect, redis_connect
 
 from ._catalogue import Mutant
 from ._engine import Deployment, DoesNotApply, SuiteRun

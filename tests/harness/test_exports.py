@@ -79,7 +79,7 @@ def test_the_domain_never_imports_the_reporting_package():
     assert [(f, m) for f, m in imported if m.startswith("harness.reporting")] == []
 
 
-@pytest.mark.parametrize("layer", ["cli.py", "plugin.py", "reporting"])
+@pytest.mark.parametrize("layer", ["cli.py", "plugin.py", "reporting", "mutation", "targets"])
 def test_no_private_module_is_imported_across_packages(layer):
     root = Path(harness.core.__file__).parent.parent
     path = root / layer
