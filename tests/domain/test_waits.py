@@ -4,7 +4,7 @@ they fail on at once, when they are met. A fake clock and sleep: these tests nev
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -24,7 +24,7 @@ from harness.domain import (
     wait_for_recommendation,
     wait_for_validation,
 )
-from tests.harness.fakes import FakeClock
+from tests.harness.fakes import FakeClock, results
 
 pytestmark = pytest.mark.unit
 
@@ -281,21 +281,8 @@ def test_an_event_stream_is_the_sleep_between_polls(clock, portal, client):
 
 # -- metrics and generic conditions -----------------------------------------------------------
 
-def scripted(*values: Any) -> Callable[[], Any]:
-    """Returns (or raises, for exceptions) each value in turn; the last repeats."""
-    queue = list(values)
-
-    def read() -> Any:
-        value = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(value, Exception):
-            raise value
-        return value
-
-    return read
-
-
 def test_metric_change_skips_missing_values(clock):
-    value = wait_for_metric_change(scripted(None, 200.0, None, 90.0),
+    value = wait_for_metric_change(results(None, 200.0, None, 90.0),
                                    predicate=lambda v: v < 100, timeout=30)
     assert value == 90.0
     assert len(clock.sleeps) == 3
@@ -303,7 +290,7 @@ def test_metric_change_skips_missing_values(clock):
 
 def test_metric_change_timeout_shows_the_values_seen(clock):
     with pytest.raises(WaitTimeoutError) as err:
-        wait_for_metric_change(scripted(150.0, 140.0), predicate=lambda v: v < 100,
+        wait_for_metric_change(results(150.0, 140.0), predicate=lambda v: v < 100,
                                timeout=3, description="p95 below 100 ms")
     message = str(err.value)
     assert "waiting for p95 below 100 ms" in message
@@ -312,9 +299,9 @@ def test_metric_change_timeout_shows_the_values_seen(clock):
 
 def test_condition_retries_only_unreachable(clock):
     unreachable = ApiUnreachableError("GET", "http://portal/x", None, "no answer")
-    assert wait_for_condition(scripted(unreachable, "ok"), timeout=5) == "ok"
+    assert wait_for_condition(results(unreachable, "ok"), timeout=5) == "ok"
     with pytest.raises(ApiStatusError):
-        wait_for_condition(scripted(ApiStatusError("GET", "http://portal/x", 403, "no"), "ok"),
+        wait_for_condition(results(ApiStatusError("GET", "http://portal/x", 403, "no"), "ok"),
                            timeout=5)
 
 

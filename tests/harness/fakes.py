@@ -55,6 +55,19 @@ class FakeClock:
         self.now += seconds
 
 
+def results(*outcomes: Any) -> Callable[[], Any]:
+    """A condition returning (or raising, for exceptions) each outcome in turn; the last repeats."""
+    queue = list(outcomes)
+
+    def condition() -> Any:
+        outcome = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return condition
+
+
 def container(service: str, *, project: str = "e2e-test", state: str = "running",
               health: str | None = "healthy", health_output: str = "", exit_code: int = 0,
               ports: Mapping[int, int] | None = None, owner: str = "detached") -> Any:

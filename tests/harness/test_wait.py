@@ -10,25 +10,12 @@ import pytest
 
 from harness.core import HarnessError, WaitReport, WaitTimeoutError, wait_for
 
-from .fakes import FakeClock
+from .fakes import FakeClock, results
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-def results(*outcomes: Any) -> Callable[[], Any]:
-    """A condition returning (or raising, for exceptions) each outcome in turn; the last repeats."""
-    queue = list(outcomes)
-
-    def condition() -> Any:
-        outcome = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-    return condition
 
 
 def wait(condition: Callable[[], Any], clock: FakeClock, **kwargs: Any) -> Any:
