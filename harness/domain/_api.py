@@ -99,8 +99,9 @@ class _Endpoints:
                      json=m.DiscoverRequest(region=region).model_dump())
 
     @staticmethod
-    def get_costs() -> _Call[m.CostPublic]:
-        return _Call("GET", "/api/v1/costs", m.CostPublic)
+    def get_costs(region: str | None) -> _Call[m.CostPublic]:
+        return _Call("GET", "/api/v1/costs", m.CostPublic,
+                     params={"region": region} if region else None)
 
     @staticmethod
     def catalogue() -> _Call[m.CataloguePublic]:
@@ -310,8 +311,9 @@ class PortalClient(_Base):
     def discover(self, region: str = "us-east-1") -> m.DiscoveryPublic:
         return self._call(E.discover(region))
 
-    def get_costs(self) -> m.CostPublic:
-        return self._call(E.get_costs())
+    def get_costs(self, region: str | None = None) -> m.CostPublic:
+        """The live fleet's monthly cost in ``region`` (None: the platform's default)."""
+        return self._call(E.get_costs(region))
 
     def catalogue(self) -> m.CataloguePublic:
         return self._call(E.catalogue())
@@ -420,8 +422,8 @@ class AsyncPortalClient(_Base):
     async def discover(self, region: str = "us-east-1") -> m.DiscoveryPublic:
         return await self._call(E.discover(region))
 
-    async def get_costs(self) -> m.CostPublic:
-        return await self._call(E.get_costs())
+    async def get_costs(self, region: str | None = None) -> m.CostPublic:
+        return await self._call(E.get_costs(region))
 
     async def catalogue(self) -> m.CataloguePublic:
         return await self._call(E.catalogue())

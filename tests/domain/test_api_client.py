@@ -198,6 +198,7 @@ ANSWERS: dict[tuple[str, str], tuple[int, object]] = {
     ("GET", "/api/v1/me"): (200, {"id": "c1", "name": "acme", "created_at": NOW}),
     ("GET", "/api/v1/optimizations"): (200, {"data": [OPTIMIZATION], "count": 1}),
     ("GET", "/api/v1/catalogue"): (200, CATALOGUE),
+    ("GET", "/api/v1/costs"): (200, {"monthly_cost": 12.5, "currency": "USD"}),
     ("GET", "/api/v1/reports/savings"): (200, SAVINGS),
     ("POST", "/api/v1/analyses"): (202, {"id": "a1", "status": "pending"}),
     ("POST", "/api/v1/optimizations/o1/rollback"): (
@@ -231,6 +232,9 @@ CALLS = [
     ("list_optimizations", (), {"limit": 5},
      ("GET", "/api/v1/optimizations", {"limit": "5"}, None, False)),
     ("catalogue", (), {}, ("GET", "/api/v1/catalogue", {}, None, False)),
+    ("get_costs", (), {}, ("GET", "/api/v1/costs", {}, None, False)),
+    ("get_costs", (), {"region": "us-west-2"},
+     ("GET", "/api/v1/costs", {"region": "us-west-2"}, None, False)),
     ("savings_report", (), {}, ("GET", "/api/v1/reports/savings", {}, None, False)),
     ("savings_report", (), {"region": "us-west-2"},
      ("GET", "/api/v1/reports/savings", {"region": "us-west-2"}, None, False)),
