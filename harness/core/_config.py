@@ -48,6 +48,10 @@ class StackConfig(BaseModel):
     ports: list[PortSpec] = Field(default_factory=list)
     port_overrides: dict[str, int] = Field(default_factory=dict)
     up_timeout_s: float = 300.0
+    # While `up` waits: how often it looks at the containers, and how often it prints the
+    # services still starting (a long start must never be silent).
+    poll_interval_s: float = 0.5
+    progress_interval_s: float = 10.0
     build: bool = True
     base_image: str | None = None
     # When base_image is unset: the first of these present in the local engine is used.

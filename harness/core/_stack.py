@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -32,11 +33,13 @@ from ._exceptions import (
     WaitTimeoutError,
 )
 from ._ports import check_ports, describe_port_holder
+from ._progress import StartProgress
 from ._signals import interrupts_deferred, interrupts_raise
 from ._status import ServiceStatus, StackStatus
 from ._wait import wait_for
 
 Printer = Callable[[str], None]
+_UP_WORKER_GRACE_S = 30.0
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -63,6 +66,7 @@ class Stack:
             compose_env_files=[str(self._env_file)],
         )
         self._compose_cfg: dict[str, Any] | None = None
+        self._up_worker: threading.Thread | None = None
 
     @property
     def project(self) -> str:
@@ -162,18 +166,26 @@ class Stack:
         self._check_ports(current)
         with interrupts_raise():
             try:
+                build_s = None
                 if self.config.build if build is None else build:
-                    self._build()
+                    build_s = self._build()
+                else:
+                    self._say("build skipped (images already built)")
                 self._say(f"starting stack '{self.project}' (run {self.run_id})...")
                 # The health deadline starts now: a cold build must not eat into it.
                 health_started = self._clock()
+                progress = StartProgress(self._say, self._clock, health_started,
+                                         every_s=self.config.progress_interval_s)
                 try:
-                    self._docker.compose.up(detach=True, quiet=True)
+                    self._compose_up(progress)
                 except DockerException as exc:
                     # compose gives up when a dependency turns unhealthy: say which and why.
                     self._raise_diagnosis(f"compose up failed ({_last_line(exc)})",
                                           health_started, failure=exc)
-                status = self._wait_healthy(health_started, timeout)
+                created_s = self._clock() - health_started
+                self._say(f"containers created and started in {created_s:.1f}s "
+                          "(compose up waits for the dependencies each service needs healthy)")
+                status = self._wait_healthy(health_started, timeout, progress)
             except BaseException as exc:
                 if theirs:
                     self._say("start failed on a detached stack that was already there; "
@@ -182,8 +194,11 @@ class Stack:
                 else:
                     self._teardown_after_failure(exc)
                 raise
-        self._say(f"all {len(status.services)} services healthy in "
-                  f"{self._clock() - started:.1f}s")
+        now = self._clock()
+        steps = "" if build_s is None else f"build {build_s:.1f}s, "
+        self._say(f"all {len(status.services)} services healthy in {now - started:.1f}s "
+                  f"({steps}created {created_s:.1f}s, healthy "
+                  f"{now - health_started - created_s:.1f}s after that)")
         return status
 
     def down(self, *, quiet: bool = False) -> float:
@@ -290,7 +305,30 @@ class Stack:
                 return f"container '{c.name}'{where} (docker ps)"
         return describe_port_holder(port)
 
-    def _build(self) -> None:
+    def _compose_up(self, progress: StartProgress) -> None:
+        """``compose up -d`` blocks while the services others depend on turn healthy (minutes
+        on a cold engine): it runs in a thread so that this one can say what is starting."""
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._docker.compose.up(detach=True, quiet=True)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=run, name=f"compose-up-{self.project}", daemon=True)
+        self._up_worker = worker
+        worker.start()
+        while True:
+            worker.join(self.config.poll_interval_s)
+            if not worker.is_alive():
+                break
+            with contextlib.suppress(DockerException, StackCommandError):
+                progress.observe(self.status())
+        if failure:
+            raise failure[0]
+
+    def _build(self) -> float:
         self._say("building images (cached layers make this quick when nothing changed)...")
         t0 = self._clock()
         try:
@@ -303,25 +341,24 @@ class Stack:
             raise StackStartError("image build failed", project=self.project,
                                   command=" ".join(exc.docker_command),
                                   output=(exc.stdout or "") + (exc.stderr or "")) from exc
-        self._say(f"images ready in {self._clock() - t0:.1f}s")
+        took = self._clock() - t0
+        self._say(f"images ready in {took:.1f}s")
+        return took
 
-    def _wait_healthy(self, started: float, timeout: float) -> StackStatus:
+    def _wait_healthy(self, started: float, timeout: float,
+                      progress: StartProgress) -> StackStatus:
         remaining = max(0.0, timeout - (self._clock() - started))
-        seen: dict[str, str] = {}
 
         def snapshot() -> StackStatus:
             status = self.status()
-            for s in status.services:
-                if seen.get(s.name) != s.summary:
-                    seen[s.name] = s.summary
-                    self._say(f"  {s.name}: {s.summary} (t+{self._clock() - started:.1f}s)")
+            progress.observe(status)
             if any(s.failed for s in status.services):
                 self._raise_diagnosis("a service failed its healthcheck or exited", started,
                                       status)
             return status
 
         try:
-            return wait_for(snapshot, timeout=remaining, interval=0.5,
+            return wait_for(snapshot, timeout=remaining, interval=self.config.poll_interval_s,
                             until=lambda st: st.all_ready,
                             description=f"all services of '{self.project}' healthy",
                             clock=self._clock, sleep=self._sleep)
@@ -363,6 +400,12 @@ class Stack:
         self._say(f"start {what}; tearing down what was started...")
         try:
             self.down(quiet=True)
+            worker = self._up_worker
+            if worker is not None and worker.is_alive():
+                # An interrupted `compose up` may still be creating containers (SIGTERM reaches
+                # this process only): let it end, then remove what it made after the down.
+                worker.join(_UP_WORKER_GRACE_S)
+                self.down(quiet=True)
         except Exception as down_exc:  # noqa: BLE001 - report, keep the original error
             self._say(f"teardown after failure also failed: {down_exc}")
 

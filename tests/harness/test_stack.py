@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,91 @@ def test_up_waits_until_every_service_is_healthy_and_prints_progress(new_stack, 
         assert said(lines, change) == 1, (change, lines)  # each change once, not each poll
     assert said(lines, "all 2 services healthy in") == 1
     assert docker.called("compose.down") == []
+
+
+def test_a_long_wait_names_the_services_still_starting_every_progress_interval(new_stack,
+                                                                               fake_time):
+    starting = [container("db", health="starting")]
+    docker = FakeDocker(services=DEPS, snapshots=[[], *[starting] * 9,
+                                                  [container("db"), container("app")]])
+    stack, lines = new_stack(docker, progress_interval_s=2, up_timeout_s=60)
+
+    assert stack.up().all_ready  # 10 polls half a second apart: t=0 .. t=4.5
+
+    waiting = [line for line in lines if "still waiting" in line]
+    assert waiting == [
+        "[harness]   still waiting at t+2s on 2 of 2: app (not created yet), db (starting)",
+        "[harness]   still waiting at t+4s on 2 of 2: app (not created yet), db (starting)",
+    ]
+    assert said(lines, "db: starting") == 1  # a change is still printed once
+
+
+def test_up_prints_each_steps_time(new_stack, fake_time):
+    docker = FakeDocker(services=DEPS, snapshots=[
+        [], [container("db", health="starting")], [container("db"), container("app")]])
+    stack, lines = new_stack(docker)
+
+    stack.up()
+
+    assert said(lines, "build skipped (images already built)") == 1
+    assert said(lines, "containers created and started in 0.0s") == 1
+    assert said(lines, "all 2 services healthy in 0.5s (created 0.0s, healthy 0.5s after "
+                       "that)") == 1
+
+
+def test_progress_is_printed_while_compose_up_still_runs(new_stack):
+    """`compose up -d` blocks while the services others depend on turn healthy: the wait
+    must not be silent then either."""
+    docker = FakeDocker(services=DEPS, snapshots=[
+        [], [container("db", health="starting")], [container("db", health="starting")],
+        [container("db"), container("app")]])
+    printed_before_up_returned: list[str] = []
+    stack, lines = new_stack(docker, poll_interval_s=0.01, progress_interval_s=0)
+
+    def blocking_up(**_: Any) -> None:
+        # returns once this Stack has polled the snapshots up to the healthy one
+        deadline = time.monotonic() + 20
+        while len(docker.snapshots) > 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        printed_before_up_returned.extend(lines)
+
+    docker.compose.up = blocking_up
+
+    assert stack.up().all_ready
+    assert any("db: starting" in line for line in printed_before_up_returned), lines
+    assert any("still waiting at t+0s on 2 of 2: app (not created yet), db (starting)" in line
+               for line in printed_before_up_returned), lines
+
+
+def test_an_interrupt_while_compose_up_runs_tears_down_after_it(new_stack):
+    docker = FakeDocker(services=DEPS, snapshots=[[], [container("db", health="starting")]])
+    stack, lines = new_stack(docker, poll_interval_s=0.01)
+    polls = 0
+    status = stack.status
+
+    def interrupted_status() -> Any:
+        nonlocal polls
+        polls += 1
+        if polls == 3:  # the first progress poll during `compose up`, as Ctrl-C would
+            raise KeyboardInterrupt
+        return status()
+
+    up_done = threading.Event()
+
+    def slow_up(**_: Any) -> None:
+        time.sleep(0.2)
+        docker.snapshots[-1].append(container("app", state="created", health=None))
+        up_done.set()
+
+    docker.compose.up = slow_up
+    stack.status = interrupted_status  # type: ignore[method-assign]
+
+    with pytest.raises(KeyboardInterrupt):
+        stack.up()
+
+    assert up_done.wait(5)
+    assert said(lines, "start interrupted; tearing down what was started") == 1
+    assert docker.containers == []  # including what compose up made after the first down
 
 
 def test_up_reuses_an_already_healthy_stack_without_compose_up(new_stack):
