@@ -6,6 +6,7 @@ Generic: knows compose files and image names, nothing of OptiInfra.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tarfile
 from collections.abc import Callable, Iterable, Mapping
@@ -29,11 +30,21 @@ class ImageRecord:
     services: tuple[str, ...]
     id: str
     repo_digests: tuple[str, ...] = ()
+    # where the image came from when it has no registry digest (``docker save``/``load``
+    # and local builds carry none), so the verdict says so instead of leaving a blank
+    origin: str = ""
+
+    @property
+    def digest_text(self) -> str:
+        if self.repo_digests:
+            return ", ".join(self.repo_digests)
+        return f"no registry digest: {self.origin or 'not pulled from a registry'}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["services"] = list(self.services)
         data["repo_digests"] = list(self.repo_digests)
+        data["digest_text"] = self.digest_text
         return data
 
 
@@ -82,6 +93,15 @@ def archive_images(archive: Path) -> list[str]:
         raise TargetError(f"E2E_IMAGE_ARCHIVE={archive}: not a `docker save` archive "
                           f"(no readable manifest.json: {exc})") from exc
     return [tag for entry in manifest for tag in (entry.get("RepoTags") or [])]
+
+
+def file_sha256(path: Path) -> str:
+    """``sha256:<hex>`` of a file (the archive a release manager was handed)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return f"sha256:{digest.hexdigest()}"
 
 
 def load_archive(docker: Any, archive: Path, out: Printer) -> list[str]:

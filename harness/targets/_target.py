@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from ._images import (
     archive_images,
     check_images,
     compose_images,
+    file_sha256,
     images_for,
     load_archive,
     override_yaml,
@@ -49,6 +50,7 @@ class Target:
     archive: Path | None = None
     file: TargetFile | None = None
     images: list[ImageRecord] = field(default_factory=list)
+    archive_sha256: str | None = None  # of the archive file itself, set by prepare()
 
     # -- what it is ------------------------------------------------------------------------
 
@@ -71,7 +73,8 @@ class Target:
                                "images": [r.to_json() for r in self.images]}
         if self.kind == "images":
             out.update(image_tag=self.image_tag, image_repo=self.image_repo,
-                       archive=str(self.archive) if self.archive else None)
+                       archive=str(self.archive) if self.archive else None,
+                       archive_sha256=self.archive_sha256)
         if self.file is not None:
             f = self.file
             out["file"] = {"path": str(f.path), "name": f.name, "portal_url": f.portal_url,
@@ -153,11 +156,20 @@ class Target:
             return []
         if self.archive is not None:
             load_archive(docker, self.archive, out)
-        self.images = check_images(docker, self.service_images(), IMAGES_HINT)
-        for r in self.images:
-            if any(s in r.services for s in _release_services(self.service_images())):
-                out(f"[target] {r.image}: id {r.id}"
-                    + (f", digests {', '.join(r.repo_digests)}" if r.repo_digests else ""))
+            self.archive_sha256 = file_sha256(self.archive)
+            out(f"[target] {self.archive.name}: {self.archive_sha256}")
+        images = self.service_images()
+        release = set(_release_services(images))
+        from_archive = self.archive is not None and not self.image_tag
+        self.images = []
+        for r in check_images(docker, images, IMAGES_HINT):
+            is_release = bool(release & set(r.services))
+            origin = ("loaded from an archive" if is_release and from_archive else
+                      "the test bed's image from this engine" if not is_release else
+                      "given by tag, not pulled from a registry")
+            self.images.append(replace(r, origin=origin))
+            if is_release:
+                out(f"[target] {r.image}: id {r.id}, {self.images[-1].digest_text}")
         return self.images
 
     def endpoints(self) -> Endpoints:

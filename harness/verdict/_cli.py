@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
 def _rewrite(v: Verdict, run_dir: Path) -> None:
     v.go = False
     (run_dir / VERDICT_JSON).write_text(json.dumps(v.to_json(), indent=2) + "\n")
-    (run_dir / VERDICT_MD).write_text(render_markdown(v))
+    (run_dir / VERDICT_MD).write_text(render_markdown(v, run_dir))
 
 
 def _start(target: Target, args: argparse.Namespace) -> Stack | None:

@@ -10,6 +10,7 @@ and do not block; skipped tests and requirements are listed with their reasons.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -122,7 +123,19 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(v: Verdict) -> str:
+def _bundle(path: str, base: Path | None) -> str:
+    """A failure bundle as a link relative to verdict.md (its folder is the run's)."""
+    if not path:
+        return "-"
+    rel = Path(path)
+    if base is not None:
+        with contextlib.suppress(ValueError):  # outside the run folder: the path as it is
+            rel = Path(path).resolve().relative_to(base.resolve())
+    return f"[`{path}`]({rel.as_posix()})"
+
+
+def render_markdown(v: Verdict, base: Path | None = None) -> str:
+    """verdict.md; ``base`` is its folder, so bundle links are relative to it."""
     t = v.target
     lines = [f"# Release-candidate verdict: **{v.word}**", "",
              f"- run: `{v.run_id}`", f"- target: {t.get('label', t.get('kind', '?'))}"]
@@ -137,8 +150,13 @@ def render_markdown(v: Verdict) -> str:
         lines += ["", "## Images", "", "| image | services | id (sha256 of its config) | "
                   "registry digests |", "|---|---|---|---|"]
         for img in t["images"]:
+            digests = ", ".join(img.get("repo_digests") or []) or img.get(
+                "digest_text") or "no registry digest"
             lines.append(f"| `{img['image']}` | {', '.join(img['services'])} | `{img['id']}` | "
-                         f"{', '.join(img.get('repo_digests') or []) or '(none: not pulled)'} |")
+                         f"{digests} |")
+        if t.get("archive"):
+            lines += ["", f"Archive `{t['archive']}`: {t.get('archive_sha256') or '(not hashed)'}"
+                      " (sha256 of the file)"]
     if t.get("file"):
         f = t["file"]
         lines += ["", "## Target file", "", f"- `{f['path']}`: portal {f['portal_url']}, "
@@ -152,7 +170,7 @@ def render_markdown(v: Verdict) -> str:
         for f in v.failures:
             note = f" ({f['note']})" if f.get("note") else ""
             lines.append(f"| `{f['nodeid']}` | {f['outcome']}{note} | {_cell(f['message'])} | "
-                         f"{'`' + f['bundle'] + '`' if f['bundle'] else '-'} |")
+                         f"{_bundle(f['bundle'], base)} |")
     else:
         lines.append("none")
     if v.waived:
@@ -161,14 +179,17 @@ def render_markdown(v: Verdict) -> str:
         for f in v.waived:
             w = f["waiver"]
             lines.append(f"| `{f['nodeid']}` | {_cell(w['owner'])} | {_cell(w['reason'])} | "
-                         f"{w['expires']} | {'`' + f['bundle'] + '`' if f['bundle'] else '-'} |")
+                         f"{w['expires']} | {_bundle(f['bundle'], base)} |")
     if v.flaky:
         lines += ["", f"## Flaky ({len(v.flaky)}: passed on a retry; not blocking)", ""]
         lines += [f"- `{f['nodeid']}`: first attempt {_cell(f['message'])}" for f in v.flaky]
-    lines += ["", "## Requirements", "", "| requirement | status | tests |", "|---|---|---|"]
+    bundles = {f["nodeid"]: f["bundle"] for f in v.failures}
+    lines += ["", "## Requirements", "", "| requirement | status | tests | failing tests' "
+              "bundles |", "|---|---|---|---|"]
     for r in v.requirements:
+        failing = [_bundle(bundles[i], base) for i in r["tests"] if bundles.get(i)]
         lines.append(f"| {r['id']} {_cell(r['description'])} | {r['status']} | "
-                     f"{len(r['tests'])} |")
+                     f"{len(r['tests'])} | {', '.join(failing) or '-'} |")
     if v.skipped:
         by_reason = Counter(_cell(s["message"]) for s in v.skipped)
         lines += ["", f"## Skipped ({len(v.skipped)})", ""]
@@ -210,5 +231,5 @@ def verdict_for_run(run_dir: Path, waivers: list[Waiver], today: date,
         v.reasons.append(f"no records.json in {run_dir}: the suite did not report")
     (run_dir / VERDICT_JSON).write_text(json.dumps(v.to_json(), indent=2) + "\n",
                                         encoding="utf-8")
-    (run_dir / VERDICT_MD).write_text(render_markdown(v), encoding="utf-8")
+    (run_dir / VERDICT_MD).write_text(render_markdown(v, run_dir), encoding="utf-8")
     return v

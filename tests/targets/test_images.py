@@ -3,6 +3,7 @@ and the check that names a missing image before anything starts (a fake engine).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -130,6 +131,21 @@ def test_an_archive_pins_the_platform_image_it_holds(tmp_path):
     with pytest.raises(TargetError, match="not a `docker save` archive"):
         (tmp_path / "junk.tar").write_text("junk")
         archive_images(tmp_path / "junk.tar")
+
+
+def test_an_archive_is_hashed_and_its_images_say_they_have_no_registry_digest(tmp_path):
+    archive = make_archive(tmp_path / "rc.tar", ["oi/platform:rc2"])
+    present = {"oi/platform:rc2": "sha256:aaa"} | {
+        img: "sha256:bbb" for img in compose_images(COMPOSE_FILE).values()}
+    t = Target(kind="images", archive=archive)
+    lines: list[str] = []
+    records = t.prepare(fake_docker(present), lines.append)
+    assert t.archive_sha256 == "sha256:" + hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert t.to_json()["archive_sha256"] == t.archive_sha256
+    by_image = {r.image: r for r in records}
+    assert by_image["oi/platform:rc2"].digest_text == "no registry digest: loaded from an archive"
+    assert "registry digest" in by_image["optiinfra-e2e/postgres:local"].digest_text
+    assert any("oi/platform:rc2: id sha256:aaa" in line for line in lines)
 
 
 def test_stack_overrides_write_the_override_and_turn_off_the_build(tmp_path):

@@ -91,10 +91,33 @@ def test_verdict_files_show_the_digests_failures_and_waivers(tmp_path: Path):
     v = verdict_for_run(tmp_path, [waiver("zzz")], TODAY)
     md = (tmp_path / "verdict.md").read_text()
     assert md.startswith("# Release-candidate verdict: **NO-GO**")
-    for text in ("`sha256:abc`", "`artifacts/r1/a__t`", "| REQ-1 REQ-1 text | failed | 1 |",
+    for text in ("`sha256:abc`", "`artifacts/r1/a__t`", "| REQ-1 REQ-1 text | failed | 1 | [",
                  "1 x no sim", "nothing (remove it?)"):
         assert text in md
     assert json.loads((tmp_path / "verdict.json").read_text())["verdict"] == v.word == "NO-GO"
+
+
+def test_archive_images_say_they_have_no_registry_digest_and_bundles_link_relative(
+        tmp_path: Path):
+    bundle = tmp_path / "bundles" / "a__t"
+    (tmp_path / "records.json").write_text(json.dumps({"run_id": "r1", "records": [
+        rec("a::t", "failed", ("REQ-1",), bundle=str(bundle))]}))
+    (tmp_path / "traceability.json").write_text(json.dumps({"requirements": [
+        req("REQ-1", "failed", ("a::t", "failed"))]}))
+    target = {"kind": "images", "label": "images (archive rc.tar)", "archive": "rc.tar",
+              "archive_sha256": "sha256:f00", "images": [
+                  {"image": "oi/platform:rc2", "services": ["portal"], "id": "sha256:abc",
+                   "repo_digests": [],
+                   "digest_text": "no registry digest: loaded from an archive"},
+                  {"image": "oi/pg:1", "services": ["postgres"], "id": "sha256:def",
+                   "repo_digests": ["reg/oi/pg@sha256:123"]}]}
+    (tmp_path / "target.json").write_text(json.dumps(target))
+    verdict_for_run(tmp_path, [], TODAY)
+    md = (tmp_path / "verdict.md").read_text()
+    assert "| `sha256:abc` | no registry digest: loaded from an archive |" in md
+    assert "| `sha256:def` | reg/oi/pg@sha256:123 |" in md
+    assert "Archive `rc.tar`: sha256:f00" in md
+    assert f"| failed | 1 | [`{bundle}`](bundles/a__t) |" in md
 
 
 def test_waivers_file_errors_name_the_line(tmp_path: Path):
