@@ -21,6 +21,7 @@ from ..common.settings import Settings
 from . import admin, routes, web
 from .customers import Customers
 from .events import EventHub
+from .links import install_links, operation_id
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings, p: Portal | None = None, start_loops: bool = 
 
     app = FastAPI(
         title="OptiInfra portal", version="0.1.0", lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         description="Customer API of OptiInfra. `Authorization: Bearer <api_token>` on every "
                     "/api/v1 call except customer creation (`X-Admin-Token`). Events: "
                     "`WS /ws/events?token=<api_token>`.")
@@ -142,4 +144,5 @@ def create_app(settings: Settings, p: Portal | None = None, start_loops: bool = 
     app.include_router(routes.router)
     app.include_router(admin.router)
     app.include_router(web.router)  # the web pages (not in the OpenAPI document)
+    install_links(app)
     return app
