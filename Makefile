@@ -85,12 +85,15 @@ test-all: images  ## every test on a fresh stack whose platform runs under cover
 	@rm -rf artifacts/coverage && mkdir -p artifacts/coverage
 	@# The CLI starts the stack (its progress shows live; under xdist a worker would start it
 	@# silently); the services write their coverage data when `down` stops them.
+	@# Each test's start and end (harness/mutation/_windows.py) with the services' per-second
+	@# coverage contexts make mutants/coverage-map.json: which scenario ran which line.
 	@export E2E_PROJECT=optiinfra-e2e-coverage E2E_PORT_OFFSET=$(COVERAGE_PORT_OFFSET) \
-	  E2E_COMPOSE_FILE=docker-compose.e2e.yml:compose/coverage.override.yml; \
+	  E2E_COMPOSE_FILE=docker-compose.e2e.yml:compose/coverage.override.yml \
+	  E2E_TEST_WINDOWS=$(CURDIR)/artifacts/coverage/test-windows.jsonl; \
 	  trap '$(PY) -m harness down' EXIT; \
 	  $(PY) -m harness down && $(PY) -m harness up --no-build || exit $$?; \
 	  $(PYTEST) tests scenarios -m "not serial" -n $(E2E_WORKERS) --no-build \
-	  --junitxml=artifacts/junit.xml --html=artifacts/report.html --self-contained-html $(PYTEST_ARGS); \
+	  -p harness.mutation._windows --junitxml=artifacts/junit.xml --html=artifacts/report.html --self-contained-html $(PYTEST_ARGS); \
 	  status=$$?; trap - EXIT; $(PY) -m harness down; \
 	  $(PY) scripts/platform_coverage.py artifacts/coverage; exit $$status
 
