@@ -84,6 +84,21 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
             for method, op in ops.items() if method in ("get", "post", "put", "delete", "patch")]
 
 
+def collected_operations() -> list[tuple[str, str, str]]:
+    """``(service, method, path)`` of every operation of the portal and the orchestrator,
+    read from their FastAPI apps built in-process (no Docker, no network: usable at pytest
+    collection). The fuzz lane holds these to the live documents."""
+    from optiinfra.common.settings import Settings
+    from optiinfra.orchestrator.app import create_app as orchestrator_app
+    from optiinfra.portal.app import create_app as portal_app
+
+    settings = Settings(admin_token="collection-only")
+    apps = (("portal", portal_app(settings, start_loops=False)),
+            ("orchestrator", orchestrator_app(settings, start_loops=False)))
+    return [(service, op.method, op.path) for service, app in apps
+            for op in operations(app.openapi())]
+
+
 def fetch_spec(base_url: str) -> dict[str, Any]:
     r = httpx.get(f"{base_url}/openapi.json", timeout=10)
     assert r.status_code == 200, f"{base_url}/openapi.json answered {r.status_code}: {r.text[:300]}"

@@ -1,28 +1,34 @@
 """Contract fuzzing with schemathesis against the live OpenAPI of the portal and of the
-orchestrator's port: each operation is a subtest (schemathesis's own lazy pytest loader,
-``from_fixture``, fails on pytest 9: it writes ``Function._nodeid``, which pytest 9 no longer
-has; so the lane drives ``APIOperation.as_strategy`` with Hypothesis itself), in positive and
-negative generation modes, authenticated as a fresh test customer
-(the admin token on admin operations). Checks: no server error, the body conforms to the
+orchestrator's port, one pytest item per operation (so each failure gets its own failure
+bundle), in positive and negative generation modes, authenticated as a test customer (the
+admin token on admin operations). Checks: no server error, the body conforms to the
 documented schema, the status code and content type are documented, and the response
 scanner finds nothing. A failure carries a one-line ``curl`` that reproduces it.
+
+The operations are read at collection from the services' own FastAPI apps, in-process (no
+Docker at collection), because schemathesis' lazy pytest loader (``from_fixture``) fails on
+pytest 9 (it writes ``Function._nodeid``, which pytest 9 no longer has; 4.32.5 is the newest
+release). ``test_the_live_openapi_lists_exactly_the_collected_operations`` holds the
+collection to the live documents, so a route is never silently left out.
 
 Deterministic (fixed seed, no example database); ``E2E_FUZZ_EXAMPLES`` (default 5) bounds
 the examples per operation and generation mode: ``E2E_FUZZ_EXAMPLES=200`` for a deep run,
 which also turns on schemathesis's coverage phase (boundary values of every parameter).
+The stateful phase (links followed) is ``test_security_stateful.py``.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import hypothesis
 import pytest
 import schemathesis
-from _security_lane import ResponseScanner
+from _security_lane import ResponseScanner, collected_operations, fetch_spec, operations
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -31,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from harness.domain import Customer, Endpoints
+from harness.domain import Endpoints
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]
 
@@ -57,23 +63,95 @@ def _config() -> Any:
     })
 
 
-@pytest.fixture
-def cases_tried(request: pytest.FixtureRequest, record_figure: Any) -> Iterator[Counter[str]]:
-    """Cases sent per operation; the figure goes to the terminal summary."""
+
+# (service, method, path) of every operation, from the in-process apps at collection.
+OPERATIONS = collected_operations()
+
+
+@dataclass(frozen=True)
+class FuzzCustomer:
+    id: str
+    token: str
+
+
+@pytest.fixture(scope="module")
+def fuzz_customer(endpoints: Endpoints) -> FuzzCustomer:
+    """One customer per worker for every operation (it owns no instances)."""
+    r = httpx.post(f"{endpoints.portal_url}/api/v1/customers", json={"name": "sec-fuzz"},
+                   headers={"X-Admin-Token": endpoints.admin_token}, timeout=30)
+    assert r.status_code == 201, f"creating the fuzz customer: {r.status_code} {r.text[:300]}"
+    return FuzzCustomer(r.json()["id"], r.json()["api_token"])
+
+
+@pytest.fixture(scope="module")
+def live_schemas(endpoints: Endpoints) -> dict[str, Any]:
+    """schemathesis' view of each service's live document, loaded once per worker."""
+    return {service: schemathesis.openapi.from_url(f"{url}/openapi.json", config=_config(),
+                                                   timeout=60)
+            for service, url in (("portal", endpoints.portal_url),
+                                 ("orchestrator", endpoints.orchestrator_url))}
+
+
+def _headers(service: str, path: str, endpoints: Endpoints, who: FuzzCustomer) -> dict[str, str]:
+    if service == "orchestrator":
+        return {"X-Admin-Token": endpoints.admin_token, "X-Customer-Id": who.id}
+    if path.startswith("/admin") or path == "/api/v1/customers":
+        return {"X-Admin-Token": endpoints.admin_token}
+    return {"Authorization": f"Bearer {who.token}"}
+
+
+def _prepare(case: Any, who: FuzzCustomer) -> None:
+    # Faults on the shared stack belong to other tests: touch only the fuzz customer's.
+    if case.path == "/admin/faults" and case.method.upper() == "DELETE":
+        case.query = {**(case.query or {}), "customer_id": who.id}
+    if case.path == "/admin/faults" and isinstance(case.body, dict):
+        case.body = {**case.body, "customer_id": who.id}
+
+
+@pytest.mark.parametrize(("service", "method", "path"), OPERATIONS,
+                         ids=[f"{s}-{m}-{p}" for s, m, p in OPERATIONS])
+def test_fuzz(service: str, method: str, path: str, endpoints: Endpoints,
+              fuzz_customer: FuzzCustomer, live_schemas: dict[str, Any],
+              scanner: ResponseScanner, record_figure: Any) -> None:
+    scanner.secrets.add(fuzz_customer.token)
+    try:
+        operation = live_schemas[service][path][method]
+    except KeyError:
+        pytest.fail(f"the live {service} has no {method} {path}, which its code declares: "
+                    "is the stack running this tree's images? (make images)")
+    headers = _headers(service, path, endpoints, fuzz_customer)
     counts: Counter[str] = Counter()
-    yield counts
-    per_op = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
-    record_figure(f"fuzz ({request.node.name}): {sum(counts.values())} cases over "
-                  f"{len(counts)} operations, E2E_FUZZ_EXAMPLES={EXAMPLES}, seed {SEED}: "
-                  f"{per_op}")
+    try:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            run = _cases(operation.as_strategy(mode, headers=headers), headers, scanner,
+                         counts, mode.value, lambda case: _prepare(case, fuzz_customer))
+            try:
+                run()
+            except hypothesis.errors.Unsatisfiable:
+                continue  # no invalid input exists for it (an operation without inputs)
+    finally:
+        record_figure(f"fuzz {service} {method} {path}: {sum(counts.values())} cases "
+                      f"({counts['positive']} positive, {counts['negative']} negative), "
+                      f"E2E_FUZZ_EXAMPLES={EXAMPLES}, seed {SEED}")
 
 
-def _send(case: Any, headers: dict[str, str], scanner: ResponseScanner,
-          counts: Counter[str]) -> None:
+def test_the_live_openapi_lists_exactly_the_collected_operations(endpoints: Endpoints) -> None:
+    """The fuzz items come from the code; the live documents must list the same operations,
+    or a route would go unfuzzed (or an item fuzz a route the stack does not serve)."""
+    live = {(service, op.method, op.path)
+            for service, url in (("portal", endpoints.portal_url),
+                                 ("orchestrator", endpoints.orchestrator_url))
+            for op in operations(fetch_spec(url))}
+    collected = set(OPERATIONS)
+    assert live == collected, (
+        f"served but never fuzzed: {sorted(live - collected)}; "
+        f"fuzzed but not served: {sorted(collected - live)}")
+
+
+def _send(case: Any, headers: dict[str, str], scanner: ResponseScanner) -> None:
     """One case: authenticate it, send it, scan the answer, check it against the schema."""
     case.headers = {**(case.headers or {}), **headers}
     response = case.call(timeout=60)
-    counts[case.operation.label] += 1
     request = response.request
     sent = request.body or b""
     found = scanner.scan(case.method.upper(), str(request.url), response.status_code,
@@ -86,62 +164,15 @@ def _send(case: Any, headers: dict[str, str], scanner: ResponseScanner,
     case.validate_response(response, checks=CHECKS)
 
 
-def _fuzz(schema: Any, headers_for: Any, scanner: ResponseScanner, counts: Counter[str],
-          subtests: Any, prepare: Any = None) -> None:
-    """Every operation of ``schema`` in a subtest of its own, in both generation modes."""
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        headers = headers_for(operation.path)
-        with subtests.test(msg=operation.label):
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                run = _cases(operation.as_strategy(mode, headers=headers), headers, scanner,
-                             counts, prepare)
-                try:
-                    run()
-                except hypothesis.errors.Unsatisfiable:
-                    continue  # no invalid input exists for it (an operation without inputs)
-
-
 def _cases(strategy: Any, headers: dict[str, str], scanner: ResponseScanner,
-           counts: Counter[str], prepare: Any) -> Any:
+           counts: Counter[str], mode: str, prepare: Any) -> Any:
     @hypothesis.seed(SEED)
     @hypothesis.settings(max_examples=EXAMPLES, database=None, deadline=None,
                          suppress_health_check=list(hypothesis.HealthCheck), phases=PHASES)
     @hypothesis.given(case=strategy)
     def run(case: Any) -> None:
-        if prepare is not None:
-            prepare(case)
-        _send(case, headers, scanner, counts)
+        prepare(case)
+        counts[mode] += 1
+        _send(case, headers, scanner)
 
     return run
-
-
-def test_fuzz_portal(endpoints: Endpoints, test_customer: Customer, scanner: ResponseScanner,
-                     cases_tried: Counter[str], subtests: Any) -> None:
-    scanner.secrets.add(test_customer.token)
-    schema = schemathesis.openapi.from_url(f"{endpoints.portal_url}/openapi.json",
-                                           config=_config(), timeout=60)
-
-    def headers_for(path: str) -> dict[str, str]:
-        if path.startswith("/admin") or path == "/api/v1/customers":
-            return {"X-Admin-Token": endpoints.admin_token}
-        return {"Authorization": f"Bearer {test_customer.token}"}
-
-    def prepare(case: Any) -> None:
-        # Faults on the shared stack belong to other tests: touch only the fuzz customer's.
-        if case.path == "/admin/faults" and case.method.upper() == "DELETE":
-            case.query = {**(case.query or {}), "customer_id": test_customer.id}
-        if case.path == "/admin/faults" and isinstance(case.body, dict):
-            case.body = {**case.body, "customer_id": test_customer.id}
-
-    _fuzz(schema, headers_for, scanner, cases_tried, subtests, prepare)
-
-
-def test_fuzz_orchestrator_port(endpoints: Endpoints, test_customer: Customer,
-                                scanner: ResponseScanner, cases_tried: Counter[str],
-                                subtests: Any) -> None:
-    scanner.secrets.add(test_customer.token)
-    schema = schemathesis.openapi.from_url(f"{endpoints.orchestrator_url}/openapi.json",
-                                           config=_config(), timeout=60)
-    headers = {"X-Admin-Token": endpoints.admin_token, "X-Customer-Id": test_customer.id}
-    _fuzz(schema, lambda _path: headers, scanner, cases_tried, subtests)

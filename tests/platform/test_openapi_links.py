@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,3 +114,11 @@ def test_a_link_from_an_unknown_operation_or_status_is_refused() -> None:
         add_links(spec, (Link("nope", 200, "L", "x", "d"),))
     with pytest.raises(LookupError, match="x documents no 201"):
         add_links(spec, (Link("x", 201, "L", "x", "d"),))
+
+
+def test_docs_name_every_link() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    section = doc[doc.index("### Links"):]
+    section = section[:section.index("\n## ")]
+    missing = {k.name for k in LINKS if f"`{k.name}`" not in section}
+    assert not missing, f"docs/api.md, Links, does not name: {sorted(missing)}"
