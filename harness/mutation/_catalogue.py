@@ -8,6 +8,7 @@ text before the first ``diff --git``)::
     # customer notices: a spot migration reports savings it never made
     # component: orchestrator
     # kind: mutant            (or: control)
+    # why it may survive: ...  (optional: why no scenario can hold this promise yet)
     diff --git a/optiinfra/... b/optiinfra/...
 """
 
@@ -33,6 +34,9 @@ class ChangedLine:
     sign: str
     line: int
     text: str
+    # where it is in the original file: the removed line itself, or for an added line the
+    # original line it is inserted before (what a coverage map of the original can tell)
+    anchor: int = 0
 
     def render(self) -> str:
         return f"{self.path}:{self.line} {self.sign} {self.text}"
@@ -47,6 +51,7 @@ class Mutant:
     kind: str  # mutant | control
     diff: str
     changed: tuple[ChangedLine, ...] = field(default_factory=tuple)
+    why_survive: str = ""  # the `# why it may survive:` header, shown under a survivor
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -58,8 +63,16 @@ class Mutant:
         return self.kind == "control"
 
     def original_lines(self, path: str) -> list[int]:
-        """Lines of ``path`` (original numbering) the patch removes or sits next to."""
-        return sorted({c.line for c in self.changed if c.path == path and c.sign == "-"})
+        """Lines of ``path`` (original numbering) the patch removes or sits next to: a
+        removed line, and for an added line the original lines on both sides of it."""
+        mine = [c for c in self.changed if c.path == path]
+        removed = {c.line for c in mine if c.sign == "-"}
+        out = set(removed)
+        for c in mine:
+            # an added line replacing a removed one is judged by that one
+            if c.sign == "+" and c.anchor - 1 not in removed:
+                out.update(n for n in (c.anchor - 1, c.anchor) if n > 0)
+        return sorted(out)
 
 
 def parse_patch(path: Path) -> Mutant:
@@ -91,7 +104,8 @@ def parse_patch(path: Path) -> Mutant:
         raise CatalogueError(where + "the diff changes no line")
     return Mutant(name=path.stem, path=path, notices=headers["customer notices"],
                   component=headers["component"], kind=kind,
-                  diff="\n".join(lines[body_at:]) + "\n", changed=changed)
+                  diff="\n".join(lines[body_at:]) + "\n", changed=changed,
+                  why_survive=headers.get("why it may survive", ""))
 
 
 def _changed_lines(diff: list[str]) -> list[ChangedLine]:
@@ -112,10 +126,10 @@ def _changed_lines(diff: list[str]) -> list[ChangedLine]:
             continue
         sign, rest = line[0], line[1:]
         if sign == "-":
-            out.append(ChangedLine(path, "-", old, rest))
+            out.append(ChangedLine(path, "-", old, rest, old))
             old += 1
         elif sign == "+":
-            out.append(ChangedLine(path, "+", new, rest))
+            out.append(ChangedLine(path, "+", new, rest, old))
             new += 1
         elif sign == " ":
             old, new = old + 1, new + 1

@@ -16,11 +16,12 @@ from harness.core import Stack, interrupts_raise
 from harness.domain import REPO_ROOT, Endpoints, stack_config
 
 from ._catalogue import load_catalogue
+from ._coverage_map import CoverageMap
 from ._engine import MutationEngine, MutationRun
 from ._exceptions import MutationSetupError
 from ._live import DockerPlatform, GitWorkspace, PytestRunner
 from ._report import verdict_lines, write_reports
-from ._selection import SelectionMap
+from ._selection import SelectionMap, Selector
 
 PLATFORM_IMAGE = "optiinfra-e2e/platform:local"
 
@@ -31,7 +32,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--catalogue", type=Path, default=REPO_ROOT / "mutants",
                    help="folder of *.patch files (default mutants/)")
     p.add_argument("--test-map", type=Path, default=None,
-                   help="which tests exercise which files (default <catalogue>/test-map.toml)")
+                   help="hand-kept: which tests exercise which files, for files the recorded "
+                   "map cannot speak for (default <catalogue>/test-map.toml)")
+    p.add_argument("--coverage-map", type=Path, default=None,
+                   help="recorded by `make test-all`: which tests ran which lines (default "
+                   "<catalogue>/coverage-map.json; ignored when missing)")
+    p.add_argument("--no-reset", action="store_true",
+                   help="keep the data between mutants and restart only the services whose "
+                   "image changes (faster, but a mutant meets what the one before left)")
     p.add_argument("--timeout", type=float, default=240.0,
                    help="seconds the selected tests of one mutant may take (default 240)")
     p.add_argument("--workers", type=int, default=2,
@@ -44,7 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     mutants = load_catalogue(args.catalogue, args.patches or None)
-    test_map = SelectionMap.load(args.test_map or args.catalogue / "test-map.toml")
+    hand_map = SelectionMap.load(args.test_map or args.catalogue / "test-map.toml")
+    map_path = args.coverage_map or args.catalogue / "coverage-map.json"
+    recorded = CoverageMap.load(map_path) if map_path.is_file() else None
     config = stack_config(None)
     stack = Stack(config)
     stack.check_engine()
@@ -66,13 +76,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"[mutation] note: uncommitted changes in {', '.join(dirty[:5])} are not "
                   f"part of the mutants' source ({args.rev} = {workspace.commit} is)")
         platform = DockerPlatform(config, Endpoints.from_config(config),
-                                  platform_image=PLATFORM_IMAGE)
+                                  platform_image=PLATFORM_IMAGE,
+                                  reset_between=not args.no_reset)
+        runner = PytestRunner(workers=args.workers, cwd=REPO_ROOT)
+        selector = Selector(hand_map, recorded, read_source=workspace.read_source,
+                            is_serial=runner.may_be_serial)
         print(f"[mutation] {len(mutants)} patch(es) from {args.catalogue}, platform source "
               f"{args.rev} ({workspace.commit}), stack '{config.project_name}', services: "
               f"{', '.join(platform.services)}")
         engine = MutationEngine(
-            workspace, platform,
-            PytestRunner(workers=args.workers, cwd=REPO_ROOT), test_map, logs,
+            workspace, platform, runner, selector, logs,
             image_repository=PLATFORM_IMAGE.split(":")[0], test_timeout_s=args.timeout,
             out=lambda line: print(line, flush=True))
         t0 = time.monotonic()
@@ -84,13 +97,13 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             # what was evaluated before the interruption is still worth a report
             result = MutationRun(engine.results, time.monotonic() - t0, source, len(mutants))
-            result.notes = _notes(load_before, args)
+            result.notes = _notes(load_before, args, recorded)
             _point_to(result, logs, run_dir / "mutants")
             md, _js = write_reports(result, run_dir)
             print("\n".join(f"[mutation] {line}" for line in verdict_lines(result)))
             print(f"[mutation] interrupted; partial report: {md}", file=sys.stderr)
             return 130
-        result.notes = _notes(load_before, args)
+        result.notes = _notes(load_before, args, recorded)
         _point_to(result, logs, run_dir / "mutants")
         md, _js = write_reports(result, run_dir)
     finally:
@@ -116,13 +129,24 @@ def _point_to(run: MutationRun, scratch: Path, final: Path) -> None:
         r.detail = r.detail.replace(str(scratch), str(final))
 
 
-def _notes(load_before: float, args: argparse.Namespace) -> list[str]:
-    """What the seconds depend on: the machine's load and the run's settings."""
-    test_map = Path(args.test_map or args.catalogue / "test-map.toml")
+def _relative(path: Path) -> Path:
     with contextlib.suppress(ValueError):  # a report names the repo's files, not this machine
-        test_map = test_map.resolve().relative_to(REPO_ROOT.resolve())
-    return [f"tests chosen by {test_map}, "
-            f"{args.workers} xdist worker(s), {args.timeout:.0f} s deadline per mutant",
+        return path.resolve().relative_to(REPO_ROOT.resolve())
+    return path
+
+
+def _notes(load_before: float, args: argparse.Namespace,
+           recorded: CoverageMap | None) -> list[str]:
+    """What the seconds depend on: the machine's load and the run's settings."""
+    test_map = _relative(Path(args.test_map or args.catalogue / "test-map.toml"))
+    map_path = _relative(Path(args.coverage_map or args.catalogue / "coverage-map.json"))
+    chosen = (f"tests chosen by the recorded {map_path} ({len(recorded.tests)} scenario "
+              f"tests, recorded {recorded.recorded} from {recorded.source or 'the tree'}), "
+              f"else by {test_map}" if recorded is not None else
+              f"tests chosen by {test_map} (no recorded {map_path}: `make test-all` writes it)")
+    return [f"{chosen}; {args.workers} xdist worker(s), {args.timeout:.0f} s deadline per "
+            "mutant; " + ("data kept between mutants (--no-reset)" if args.no_reset else
+                          "datastores reset and every platform service restarted per mutant"),
             f"load average (5 min) {load_before:.1f} at the start, {os.getloadavg()[1]:.1f} "
             f"at the end, on {os.cpu_count()} CPU(s)"]
 

@@ -38,7 +38,7 @@ E2E_PREFIX = "scenarios/"
 
 
 @dataclass(frozen=True)
-class TestWindow:
+class TimedTest:
     test: str
     start: float
     end: float
@@ -65,7 +65,7 @@ class CoverageMap:
 
     # -- building ---------------------------------------------------------------------
     @classmethod
-    def build(cls, contexts: dict[str, dict[int, Sequence[str]]], windows: Sequence[TestWindow],
+    def build(cls, contexts: dict[str, dict[int, Sequence[str]]], windows: Sequence[TimedTest],
               read_source: Any, *, source: str = "", recorded: str = "",
               slack_s: float = SLACK_S) -> CoverageMap:
         """``contexts``: platform file -> line -> the coverage contexts it ran in;
@@ -93,8 +93,8 @@ class CoverageMap:
                         tests |= by_second.get(second, set())
                 if tests:
                     covered[line] = frozenset(tests)
-                elif line not in startup:
-                    startup.add(line)  # ran between tests only: no test to tie it to
+                    startup.discard(line)
+                # else: ran only between tests (a background loop): no test to tie it to
             files[path] = FileCoverage(blob_sha1(data), covered, frozenset(startup))
         durations: dict[str, float] = {}
         for w in e2e:  # a rerun keeps the longest
@@ -190,12 +190,12 @@ def parse_ranges(text: str) -> list[int]:
     return out
 
 
-def read_windows(path: Path) -> list[TestWindow]:
+def read_windows(path: Path) -> list[TimedTest]:
     out = []
     for line in path.read_text().splitlines():
         if line.strip():
             d = json.loads(line)
-            out.append(TestWindow(d["test"], float(d["start"]), float(d["end"])))
+            out.append(TimedTest(d["test"], float(d["start"]), float(d["end"])))
     return out
 
 

@@ -1,7 +1,9 @@
 """The mutation run: for each patch, apply it to a scratch copy, build the platform image from
-it, swap it into the running stack (datastores reset), run the tests that exercise the patched
-files until the first failure, and record the outcome. Pure orchestration: the scratch copy,
-the platform and the test runner are passed in, so fast tests drive it with fakes."""
+it, swap it into the running stack (datastores reset), run the tests that ran the patched
+lines until the first failure, and record the outcome. A failure that is only "no answer"
+(the platform or the machine too slow, not a wrong answer) is re-run once before it counts.
+Pure orchestration: the scratch copy, the platform and the test runner are passed in, so fast
+tests drive it with fakes."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Protocol
 
 from ._catalogue import Mutant
 from ._exceptions import MutationSetupError
-from ._selection import SelectionMap
+from ._selection import Selection
 
 
 class Outcome(StrEnum):
@@ -44,6 +46,7 @@ class Deployment:
     seconds: float
     detail: str = ""
     harness_failed: bool = False
+    phases: dict[str, float] = field(default_factory=dict)  # e.g. stop, reset, start, healthy
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class SuiteRun:
     phase: str | None = None  # its failed phase (the narrative's), or setup/call/teardown
     message: str = ""
     tests_run: int = 0
+    test_seconds: float = 0.0  # inside the tests (JUnit); the rest is pytest's own start
+    no_answer: bool = False  # the failure was the platform not answering, not a wrong answer
 
 
 class Workspace(Protocol):
@@ -80,6 +85,10 @@ class SuiteRunner(Protocol):
     def run(self, tests: Sequence[str], timeout: float, out_dir: Path) -> SuiteRun: ...
 
 
+class SelectsTests(Protocol):
+    def plan(self, mutant: Mutant) -> Selection: ...
+
+
 @dataclass
 class MutantResult:
     mutant: Mutant
@@ -90,6 +99,8 @@ class MutantResult:
     phase: str | None = None
     detail: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    selection: list[str] = field(default_factory=list)  # how each patched file was judged
+    rerun: str = ""  # what a re-run of a "no answer" failure decided
 
     @property
     def counted(self) -> bool:
@@ -153,7 +164,7 @@ def image_tag(repository: str, mutant: Mutant) -> str:
 
 class MutationEngine:
     def __init__(self, workspace: Workspace, platform: Platform, runner: SuiteRunner,
-                 test_map: SelectionMap, out_dir: Path, *, image_repository: str,
+                 test_map: SelectsTests, out_dir: Path, *, image_repository: str,
                  test_timeout_s: float = 300.0, check_baseline: bool = True,
                  out: Printer = print, clock: Callable[[], float] = time.monotonic) -> None:
         self.workspace, self.platform, self.runner = workspace, platform, runner
@@ -233,34 +244,79 @@ class MutationEngine:
             source = self.workspace.prepare(mutant)
         except DoesNotApply as exc:
             return result(Outcome.DOES_NOT_APPLY, detail=str(exc))
-        tests = self.test_map.select(mutant)
+        plan = self.test_map.plan(mutant)
+        tests = plan.tests
+
+        def judged(outcome: Outcome, **kw: object) -> MutantResult:
+            got = result(outcome, tests=tests, **kw)
+            got.selection = list(plan.basis)
+            return got
+
+        if not tests:
+            return judged(Outcome.SURVIVED, detail="no test is selected for the patched files "
+                          "(neither the recorded map nor mutants/test-map.toml names one)")
         tag = image_tag(self.image_repository, mutant)
         mark = self._clock()
         try:
             self.platform.build(source, tag)
         except Exception as exc:  # noqa: BLE001 - reported as this mutant's error, run goes on
-            return result(Outcome.ERROR, tests=tests, detail=f"image build failed: {exc}")
+            return judged(Outcome.ERROR, detail=f"image build failed: {exc}")
         self._built(tag)
         timings["build"] = round(self._clock() - mark, 1)
         mark = self._clock()
         deployment = self.platform.deploy(tag, files=mutant.files)
         timings["deploy"] = round(self._clock() - mark, 1)
+        timings.update({f"deploy: {k}": v for k, v in deployment.phases.items()})
         if deployment.harness_failed:
-            return result(Outcome.ERROR, tests=tests, detail=deployment.detail)
+            return judged(Outcome.ERROR, detail=deployment.detail)
         if not deployment.healthy:
             # A platform that no longer starts is a bug every customer notices.
-            return result(Outcome.KILLED, tests=tests, killer="platform startup",
-                          phase="services healthy", detail=deployment.detail)
-        mark = self._clock()
-        run = self.runner.run(tests, self.test_timeout_s, self.out_dir / mutant.name)
-        timings["tests"] = round(self._clock() - mark, 1)
+            return judged(Outcome.KILLED, killer="platform startup", phase="services healthy",
+                          detail=deployment.detail)
+        run = self._run_tests(tests, mutant.name, timings)
+        rerun = ""
+        if run.status == "failed" and run.no_answer and run.test:
+            run, rerun = self._confirm(run, tests, mutant.name, timings)
         if run.status == "failed":
-            return result(Outcome.KILLED, tests=tests, killer=run.test, phase=run.phase,
-                          detail=run.message)
-        if run.status == "passed":
-            return result(Outcome.SURVIVED, tests=tests,
-                          detail=f"{run.tests_run} test(s) passed")
-        if run.status == "timed_out":
-            return result(Outcome.TIMED_OUT, tests=tests, killer=run.test, phase=run.phase,
-                          detail=run.message)
-        return result(Outcome.ERROR, tests=tests, detail=run.message)
+            got = judged(Outcome.KILLED, killer=run.test, phase=run.phase, detail=run.message)
+        elif run.status == "passed":
+            got = judged(Outcome.SURVIVED, detail=f"{run.tests_run} test(s) passed")
+        elif run.status == "timed_out":
+            got = judged(Outcome.TIMED_OUT, killer=run.test, phase=run.phase,
+                         detail=run.message)
+        else:
+            got = judged(Outcome.ERROR, detail=run.message)
+        got.rerun = rerun
+        return got
+
+    def _run_tests(self, tests: Sequence[str], name: str, timings: dict[str, float],
+                   label: str = "") -> SuiteRun:
+        mark = self._clock()
+        run = self.runner.run(tests, self.test_timeout_s, self.out_dir / (name + label))
+        wall = self._clock() - mark
+        key = f"tests{label}"
+        timings[key] = round(timings.get(key, 0.0) + wall, 1)
+        if run.test_seconds:
+            timings[f"pytest start{label}"] = round(
+                timings.get(f"pytest start{label}", 0.0) + max(0.0, wall - run.test_seconds), 1)
+        return run
+
+    def _confirm(self, first: SuiteRun, tests: Sequence[str], name: str,
+                 timings: dict[str, float]) -> tuple[SuiteRun, str]:
+        """``first`` failed with no answer from the platform: that test once more on the same
+        mutant. Failing again, it is a kill; passing, the whole selection runs once more and
+        decides (a slow moment is not a kill)."""
+        assert first.test is not None
+        self.say(f"  {first.test} got no answer ({first.message[:120]}); re-running it once")
+        again = self._run_tests([first.test], name, timings, "-rerun")
+        if again.status == "failed":
+            return again, (f"{first.test} failed with no answer, and again on a re-run "
+                           f"({'no answer' if again.no_answer else 'a wrong answer'})")
+        if again.status != "passed":
+            return again, f"{first.test} failed with no answer; its re-run: {again.status}"
+        self.say("  it passed on the re-run: the selected tests once more")
+        final = self._run_tests(tests, name, timings, "-rerun")
+        verdict = {"failed": f"killed by {final.test}", "passed": "survived"}.get(
+            final.status, final.status)
+        return final, (f"{first.test} failed once with no answer and passed on a re-run; "
+                       f"the selected tests run again decided: {verdict}")

@@ -5,6 +5,7 @@ clients, and pytest in a subprocess with a deadline."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import re
@@ -72,6 +73,13 @@ class GitWorkspace:
             raise MutationSetupError(f"no wheelhouse {wheels}: `make images` downloads it")
         self._wheels = wheels
 
+    def read_source(self, path: str) -> bytes | None:
+        """A file of the unpatched source (None: not in it)."""
+        try:
+            return (self.pristine / path).read_bytes()
+        except OSError:
+            return None
+
     def uncommitted_platform_changes(self) -> list[str]:
         got = _git(self.repo, "status", "--porcelain", "--", *SOURCE_PATHS)
         return [line[3:] for line in got.stdout.decode().splitlines() if line.strip()]
@@ -108,13 +116,21 @@ def _link_or_copy(src: str, dst: str) -> None:
 class DockerPlatform:
     """The running stack's platform services, swapped to another image of the same build.
 
-    Datastores stay up; between mutants they are emptied through their own clients while the
-    platform is stopped, so each mutant starts on the clean state a fresh stack has."""
+    Datastores stay up; before each mutant they are emptied through their own clients while
+    every platform service is stopped, and the services start again (the patched image where
+    a service loads a patched file, the baseline elsewhere) and recreate their schemas,
+    streams and collections: each mutant meets the state of a fresh stack, whatever the one
+    before it left (a rollout in flight, an armed fault, a tenant's rows). Every service, not
+    only the patched ones, because the others hold that state in memory and their stream
+    consumers do not survive their consumer groups being dropped. ``reset_between=False``
+    restarts only the services whose image changes and keeps the data (faster, less
+    isolated)."""
 
     def __init__(self, config: StackConfig, endpoints: Endpoints, *, out: Printer = print,
                  platform_image: str = "optiinfra-e2e/platform:local",
-                 health_timeout_s: float | None = None) -> None:
+                 health_timeout_s: float | None = None, reset_between: bool = True) -> None:
         self.config, self.endpoints, self._out = config, endpoints, out
+        self.reset_between = reset_between
         # as long as `up` waits (E2E_UP_TIMEOUT): a loaded machine starts services slowly
         self.platform_image = platform_image
         self.health_timeout_s = health_timeout_s or config.up_timeout_s
@@ -198,21 +214,31 @@ class DockerPlatform:
         return out
 
     def deploy(self, tag: str | None, *, files: Sequence[str] | None = None) -> Deployment:
-        """``files`` None: every platform service on ``tag`` (None: the stack's own image)
-        after a reset of the datastores. Otherwise only the services that load one of
-        ``files`` go to ``tag``, and services an earlier mutant changed go back to the
-        baseline; the others keep running and the data stays."""
+        """``files`` None: every platform service on ``tag`` (None: the stack's own image).
+        Otherwise the services that load one of ``files`` go to ``tag`` and the others run
+        the baseline. The datastores are reset and every service restarted, unless
+        ``reset_between`` is off: then only services whose image changes restart."""
         t0 = time.monotonic()
+        phases: dict[str, float] = {}
+
+        def phase(name: str, since: float) -> float:
+            now = time.monotonic()
+            phases[name] = round(now - since, 1)
+            return now
+
         if files is None or self.baseline is None:
             want = {s: tag or self.platform_image for s in self.services}
-            restart, reset = list(self.services), True
         else:
             hit = self.affected(tag or self.baseline, files)
-            want = {s: (tag if s in hit and tag else self.baseline) for s in self.services}
-            restart = [s for s in self.services if want[s] != self.current.get(s)]
-            reset = False
-            if not restart:
+            if not hit:
                 return Deployment(True, 0.0, "no platform service loads the patched files")
+            want = {s: (tag if s in hit and tag else self.baseline) for s in self.services}
+        reset = files is None or self.reset_between
+        restart = (list(self.services) if reset else
+                   [s for s in self.services if want[s] != self.current.get(s)])
+        if not restart:
+            return Deployment(True, 0.0, "every service already runs its image")
+        mark = time.monotonic()
         try:
             # Killed, not stopped: their state is about to be replaced, and a graceful stop
             # of seven services costs 15-20 s.
@@ -220,14 +246,16 @@ class DockerPlatform:
             self._docker.compose.rm(restart, stop=True)
         except DockerException as exc:
             return Deployment(False, time.monotonic() - t0,
-                              f"could not stop {', '.join(restart)}: {_tail(exc)}", True)
+                              f"could not stop {', '.join(restart)}: {_tail(exc)}", True, phases)
+        mark = phase("stop", mark)
         self.current = {s: img for s, img in self.current.items() if s not in restart}
         if reset:
             try:
                 self.reset_datastores()
             except Exception as exc:  # noqa: BLE001 - reported with the store that failed
                 return Deployment(False, time.monotonic() - t0, f"datastore reset failed: {exc}",
-                                  True)
+                                  True, phases)
+            mark = phase("reset", mark)
         # The services start together: each retries its own connections (and the datastores
         # are up), so compose's one-after-the-other start through depends_on only costs time.
         self.override.write_text("services:\n" + "".join(
@@ -240,19 +268,24 @@ class DockerPlatform:
             client.compose.up(restart, detach=True, dependencies=False, quiet=True)
         except DockerException as exc:
             return Deployment(False, time.monotonic() - t0, f"compose up failed: {_tail(exc)}",
-                              True)
+                              True, phases)
+        mark = phase("start", mark)
         healthy, detail = self._wait_healthy(client, restart)
+        mark = phase("healthy", mark)
         if healthy:
             self.warm_up()
+            phase("warm-up", mark)
         seconds = time.monotonic() - t0
         if healthy:
             self.current.update({s: want[s] for s in restart})
             if files is None and tag is not None:
                 self.baseline = tag  # the unpatched build every later mutant returns to
-            self._out(f"[mutation]   {len(restart)} service(s) on {tag or self.platform_image}"
-                      f"{' (after a datastore reset)' if reset else ''}, healthy in "
-                      f"{seconds:.1f}s: {', '.join(restart)}")
-        return Deployment(healthy, seconds, detail)
+            patched = sorted(s for s in restart if want[s] == tag and files is not None)
+            self._out(f"[mutation]   {len(restart)} service(s) restarted"
+                      f"{' after a datastore reset' if reset else ''}, healthy in "
+                      f"{seconds:.1f}s" + (f"; on the mutant: {', '.join(patched)}"
+                                           if patched else f" on {tag or self.platform_image}"))
+        return Deployment(healthy, seconds, detail, phases=phases)
 
     def _wait_healthy(self, client: DockerClient, services: list[str]) -> tuple[bool, str]:
         states: dict[str, str] = {}
@@ -392,19 +425,20 @@ class PytestRunner:
     def run(self, tests: Sequence[str], timeout: float, out_dir: Path) -> SuiteRun:
         out_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
-        total = 0
+        total, inside = 0, 0.0
         # A pytest start costs seconds: the serial part only when a selected file has any.
-        parts = [True, False] if any(self._may_be_serial(t) for t in tests) else [False]
+        parts = [True, False] if any(self.may_be_serial(t) for t in tests) else [False]
         for serial in parts:
             left = timeout - (time.monotonic() - t0)
             got = self._session(tests, max(left, 1.0), out_dir, serial=serial)
             total += got.tests_run
+            inside += got.test_seconds
             if got.status != "passed":
-                return SuiteRun(got.status, time.monotonic() - t0, got.test, got.phase,
-                               got.message, total)
-        return SuiteRun("passed", time.monotonic() - t0, tests_run=total)
+                return dataclasses.replace(got, seconds=time.monotonic() - t0, tests_run=total,
+                                           test_seconds=inside)
+        return SuiteRun("passed", time.monotonic() - t0, tests_run=total, test_seconds=inside)
 
-    def _may_be_serial(self, test: str) -> bool:
+    def may_be_serial(self, test: str) -> bool:
         path = (self.cwd or Path.cwd()) / test.split("::", 1)[0]
         try:
             return "mark.serial" in path.read_text()
@@ -432,10 +466,11 @@ class PytestRunner:
         seconds = time.monotonic() - t0
         got = parse_junit(junit)
         if rc in (0, 5):  # 5: none of the selected tests is in this part
-            return SuiteRun("passed", seconds, tests_run=got.tests_run if got else 0)
+            return SuiteRun("passed", seconds, tests_run=got.tests_run if got else 0,
+                            test_seconds=got.test_seconds if got else 0.0)
         # 1: tests failed; 2: xdist's -x stop reports an interruption (with the failure in it)
         if rc in (1, 2) and got is not None and got.test:
-            return SuiteRun("failed", seconds, got.test, got.phase, got.message, got.tests_run)
+            return dataclasses.replace(got, seconds=seconds)
         tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-5:])
         return SuiteRun("error", seconds, message=f"pytest exit {rc}: {tail} (log: {log})")
 
@@ -459,6 +494,7 @@ def parse_junit(path: Path) -> SuiteRun | None:
     except (OSError, ET.ParseError):
         return None
     cases = list(root.iter("testcase"))
+    inside = round(sum(float(c.get("time") or 0.0) for c in cases), 1)
     for case in cases:
         for tag, when in (("failure", "call"), ("error", "setup/teardown")):
             bad = case.find(tag)
@@ -473,9 +509,17 @@ def parse_junit(path: Path) -> SuiteRun | None:
                             + value.rsplit(": failed", 1)[0]
                     break
             message = (bad.get("message") or bad.text or "").strip().splitlines()
+            text = f"{bad.get('message') or ''}\n{bad.text or ''}"
             return SuiteRun("failed", 0.0, test, phase, message[0][:300] if message else "",
-                           len(cases))
-    return SuiteRun("passed", 0.0, tests_run=len(cases))
+                            len(cases), inside, bool(NO_ANSWER.search(text)))
+    return SuiteRun("passed", 0.0, tests_run=len(cases), test_seconds=inside)
+
+
+# A failure that says only that the platform did not answer (in time): the harness's
+# ApiUnreachableError, httpx's transport errors and timeouts, anywhere in the failure's
+# chain (a WaitTimeoutError is raised `from` its last exception).
+NO_ANSWER = re.compile(r"\bApiUnreachableError\b|\bhttpx\.(?:ReadTimeout|ConnectTimeout|"
+                       r"WriteTimeout|PoolTimeout|ConnectError|ReadError|RemoteProtocolError)\b")
 
 
 def _test_id(case: ET.Element) -> str:

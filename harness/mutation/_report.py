@@ -4,6 +4,7 @@ first with the lines they changed, then every other mutant with its killer and s
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ def verdict_lines(run: MutationRun) -> list[str]:
         + (" - the suite is flaky or over-fitted: "
            + ", ".join(r.mutant.name for r in run.killed_controls)
            if run.killed_controls else ""),
-        f"median {median:.0f}s per mutant, {run.seconds / 60:.1f} min in all"
-        if median is not None else "no mutant evaluated",
+        f"median {median:.0f}s per mutant, {run.seconds / 60:.1f} min in all "
+        f"({run.seconds:.0f}s)" if median is not None else "no mutant evaluated",
     ]
     if run.planned > len(run.results):
         lines.append(f"INTERRUPTED: {len(run.results)} of {run.planned} patches evaluated")
@@ -53,16 +54,40 @@ def to_json(run: MutationRun) -> dict[str, Any]:
             "customer_notices": r.mutant.notices, "outcome": r.outcome.value,
             "seconds": r.seconds, "timings": r.timings, "killer": r.killer, "phase": r.phase,
             "detail": r.detail, "tests": r.tests, "files": list(r.mutant.files),
+            "selection": r.selection, "rerun": r.rerun, "why_it_may_survive": r.mutant.why_survive,
             "changed_lines": [c.render() for c in r.mutant.changed],
         } for r in run.results],
+        "phase_medians": phase_medians(run),
     }
 
 
+PHASES = ("build", "deploy: stop", "deploy: reset", "deploy: start", "deploy: healthy",
+          "deploy: warm-up", "pytest start", "tests", "tests-rerun")
+
+
+def phase_medians(run: MutationRun) -> dict[str, float]:
+    """Median seconds of each phase over the mutants that went through it."""
+    out = {}
+    for name in PHASES:
+        values = [r.timings[name] for r in run.results if name in r.timings]
+        if values:
+            out[name] = round(statistics.median(values), 1)
+    return out
+
+
+def _basis(r: MutantResult) -> str:
+    kinds = {"recorded map" if ": recorded map" in b else "test-map.toml" for b in r.selection}
+    return " + ".join(sorted(kinds))
+
+
 def _row(r: MutantResult) -> str:
-    killer = f"`{r.killer}`" if r.killer else ""
+    killer = f"`{r.killer}`" + (" (re-run)" if r.rerun else "") if r.killer else ""
     phase = r.phase or ""
+    t = r.timings
+    cells = [f"{t[k]:.0f}" if k in t else "" for k in ("build", "deploy", "tests")]
     return (f"| {r.mutant.name} | {r.mutant.component} | {r.outcome.value} | {killer} | "
-            f"{phase} | {r.seconds:.0f} |")
+            f"{phase} | {r.seconds:.0f} | {len(r.tests)} | {_basis(r)} | " + " | ".join(cells)
+            + " |")
 
 
 def to_markdown(run: MutationRun) -> str:
@@ -77,6 +102,13 @@ def to_markdown(run: MutationRun) -> str:
             "## Per component", "", "| component | mutants | kill rate |", "|---|---:|---:|"]
     for comp, rs in run.by_component().items():
         out.append(f"| {comp} | {len(rs)} | {_pct(MutationRun.kill_rate_of(rs))} |")
+    medians = phase_medians(run)
+    if medians:
+        out += ["", "## Where a mutant's seconds go (median per phase)", "",
+                "| " + " | ".join(medians) + " |", "|" + "---:|" * len(medians),
+                "| " + " | ".join(f"{v:.1f}" for v in medians.values()) + " |", "",
+                "`pytest start` is each pytest session's own start (collection, plugins, "
+                "workers) outside the tests; `tests` includes it."]
     if run.controls:
         out += ["", "## Controls (must survive)", "", "| control | outcome | killer |",
                 "|---|---|---|"]
@@ -90,16 +122,27 @@ def to_markdown(run: MutationRun) -> str:
         for r in survivors:
             out += [f"### {r.mutant.name} ({r.mutant.component}): {r.outcome.value}", "",
                     f"A customer would notice: {r.mutant.notices}", ""]
+            if r.mutant.why_survive:
+                out += [f"Why it may survive: {r.mutant.why_survive}", ""]
+            out += ["Lines it changes:", "", "```diff",
+                    *(c.render() for c in r.mutant.changed), "```", ""]
             if r.detail:
                 out += [f"Detail: {r.detail}", ""]
+            if r.rerun:
+                out += [f"Re-run: {r.rerun}", ""]
+            out += [f"Selected by: {b}" for b in r.selection] + ([""] if r.selection else [])
             if r.tests:
                 out += ["Tests run: " + ", ".join(f"`{t}`" for t in r.tests), ""]
-            out += ["```diff", *(c.render() for c in r.mutant.changed), "```", ""]
     out += ["", "## Every mutant", "",
-            "| mutant | component | outcome | killed by | phase | seconds |",
-            "|---|---|---|---|---|---:|"]
+            "| mutant | component | outcome | killed by | phase | seconds | tests | selected by "
+            "| build | deploy | tests s |",
+            "|---|---|---|---|---|---:|---:|---|---:|---:|---:|"]
     out += [_row(r) for r in sorted(run.results, key=lambda r: (_ORDER[r.outcome],
                                                                   r.mutant.name))]
+    decided = [r for r in run.results if r.rerun]
+    if decided:
+        out += ["", "## Decided by a re-run (the first failure was only \"no answer\")", ""]
+        out += [f"- {r.mutant.name}: {r.rerun}" for r in decided]
     return "\n".join(out) + "\n"
 
 

@@ -1,31 +1,49 @@
-"""Which e2e tests to run against a mutant, most likely killer first.
+"""Which e2e tests to run against a mutant, and in which order.
 
-The map (``mutants/test-map.toml``) says, per platform file pattern, which tests exercise
-that code. It stands in for per-test coverage contexts recorded inside the containers (not
-reachable yet: the services are long-lived and shared by tests running at once, so coverage
-cannot tell whose request ran a line); it is the same shape such a recording would produce::
+Two sources, the recorded one first:
+
+- ``mutants/coverage-map.json``, recorded by `make test-all` (see _coverage_map.py): the
+  scenario tests that ran the very lines a patch changes. They run slowest first, so with
+  xdist the long ones start early and the short ones fill the gaps; the first failure stops
+  the run.
+- ``mutants/test-map.toml``, kept by hand, per platform file pattern. It is used for a file
+  the recording cannot speak for: not in the map (not Python, never loaded), changed since
+  the recording, or whose patched lines ran only at start-up or under no test. Its tests
+  that the recording cannot run (marked ``serial``: `make test-all` leaves them out) are
+  added for every file::
 
     default = ["scenarios/test_spot_migration.py"]    # files no pattern matches
     [files]
     "optiinfra/orchestrator/rollout.py" = ["scenarios/test_rollback_scenario.py", ...]
     "optiinfra/agents/*" = [...]
 
-The tests of every file the patch touches are merged in order, first seen first.
+What each file was judged by is part of the report (``Selection.basis``).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._catalogue import Mutant
+from ._coverage_map import CoverageMap, blob_sha1, ranges
 from ._exceptions import CatalogueError
 
 
 @dataclass(frozen=True)
+class Selection:
+    tests: list[str]
+    basis: list[str] = field(default_factory=list)  # per patched file: how it was judged
+    recorded: bool = False  # at least one file's tests came from the recorded map
+
+
+@dataclass(frozen=True)
 class SelectionMap:
+    """The hand-kept map (``mutants/test-map.toml``)."""
+
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
     default: tuple[str, ...] = ()
 
@@ -54,8 +72,67 @@ class SelectionMap:
         return self.default
 
     def select(self, mutant: Mutant) -> list[str]:
+        return self.plan(mutant).tests
+
+    def plan(self, mutant: Mutant) -> Selection:
         out: dict[str, None] = {}
         for path in mutant.files:
             for test in self.tests_for_file(path):
                 out.setdefault(test, None)
-        return list(out)
+        return Selection(list(out), [f"{p}: test-map.toml" for p in mutant.files])
+
+
+class Selector:
+    """The recorded map where it can speak for a patched file, the hand map elsewhere.
+
+    ``read_source(path)``: the file as the mutants' source has it (None: not there), so a
+    file changed since the recording is not judged by stale line numbers. ``is_serial(test)``:
+    whether the recording left the test out (``serial``)."""
+
+    def __init__(self, hand: SelectionMap, recorded: CoverageMap | None = None, *,
+                 read_source: Callable[[str], bytes | None] | None = None,
+                 is_serial: Callable[[str], bool] | None = None) -> None:
+        self.hand, self.recorded = hand, recorded
+        self._read = read_source or (lambda _p: None)
+        self._serial = is_serial or (lambda _t: False)
+
+    def select(self, mutant: Mutant) -> list[str]:
+        return self.plan(mutant).tests
+
+    def _unusable(self, path: str) -> str | None:
+        """Why the recording cannot speak for ``path``; None when it can."""
+        if self.recorded is None:
+            return "no recorded map"
+        got = self.recorded.files.get(path)
+        if got is None:
+            return "not in the recorded map"
+        data = self._read(path)
+        if data is None or blob_sha1(data) != got.sha1:
+            return "changed since the recording"
+        return None
+
+    def plan(self, mutant: Mutant) -> Selection:
+        found: set[str] = set()
+        hand: dict[str, None] = {}
+        basis: list[str] = []
+        for path in mutant.files:
+            why = self._unusable(path)
+            if why is None and self.recorded is not None:
+                lines = mutant.original_lines(path)
+                tests = self.recorded.tests_for(path, lines)
+                if tests:
+                    found |= tests
+                    basis.append(f"{path}: recorded map, {len(tests)} test(s) ran line(s) "
+                                 f"{ranges(lines)}")
+                    hand.update((t, None) for t in self.hand.tests_for_file(path)
+                                if self._serial(t))
+                    continue
+                startup = self.recorded.files[path].startup
+                why = (f"line(s) {ranges(lines)} ran only at start-up"
+                       if lines and set(lines) <= startup else
+                       f"no recorded test ran line(s) {ranges(lines)}")
+            hand.update((t, None) for t in self.hand.tests_for_file(path))
+            basis.append(f"{path}: test-map.toml ({why})")
+        seconds = self.recorded.tests if self.recorded is not None else {}
+        first = sorted(found, key=lambda t: (-seconds.get(t, 0.0), t))
+        return Selection(first + [t for t in hand if t not in found], basis, bool(found))
