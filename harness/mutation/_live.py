@@ -306,7 +306,7 @@ class DockerPlatform:
 
         # A timeout is diagnosed below from the last states seen.
         with contextlib.suppress(WaitTimeoutError):
-            wait_for(poll, timeout=self.health_timeout_s, interval=1.0,
+            wait_for(poll, timeout=self.health_timeout_s, interval=0.5,
                      description=f"services {', '.join(services)} healthy")
         if not crashed and all(states.get(s) == "healthy" for s in services):
             return True, ""
@@ -418,8 +418,10 @@ class PytestRunner:
                "--no-build", "--keep-stack", "--no-bundle",
                f"--junitxml={out_dir / f'junit-{part}.xml'}",
                f"--artifacts-dir={out_dir / 'artifacts'}"]
-        parallel = self.workers > 1 and not serial
-        cmd += ["-n", str(self.workers)] if parallel else ["-p", "no:xdist"]
+        # one node id gains nothing from workers, and starting them costs seconds
+        workers = min(self.workers, 1 if _single(tests) else self.workers)
+        parallel = workers > 1 and not serial
+        cmd += ["-n", str(workers)] if parallel else ["-p", "no:xdist"]
         return cmd + list(self.extra_args)
 
     def run(self, tests: Sequence[str], timeout: float, out_dir: Path) -> SuiteRun:
@@ -473,6 +475,11 @@ class PytestRunner:
             return dataclasses.replace(got, seconds=seconds)
         tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-5:])
         return SuiteRun("error", seconds, message=f"pytest exit {rc}: {tail} (log: {log})")
+
+
+def _single(tests: Sequence[str]) -> bool:
+    """One test, named by its node id (a file or folder may hold many)."""
+    return len(tests) == 1 and "::" in tests[0]
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:

@@ -346,3 +346,13 @@ def test_a_survivor_shows_its_lines_and_why_it_may_survive(tmp_path: Path) -> No
     data = json.loads(json.dumps(to_json(run)))
     assert data["results"][0]["why_it_may_survive"] == "no scenario reads the audit's order"
     assert set(data["phase_medians"]) >= {"build", "tests"}
+
+
+def test_one_named_test_runs_without_xdist_workers(tmp_path: Path) -> None:
+    runner = live.PytestRunner(workers=2)
+    one = runner.command(["scenarios/t.py::test_a"], tmp_path, serial=False)
+    assert "-n" not in one and "no:xdist" in one
+    several = runner.command(["scenarios/t.py::test_a", "scenarios/t.py::test_b"], tmp_path,
+                             serial=False)
+    assert several[several.index("-n") + 1] == "2"
+    assert "-n" not in runner.command(["scenarios/t.py"] * 2, tmp_path, serial=True)
