@@ -2,6 +2,7 @@
 Knows nothing of OptiInfra: what is specific to a stack comes in through StackConfig."""
 
 from ._config import PortSpec, StackConfig
+from ._engine import engine_host, engine_url, host_of, is_local_address, publish_address
 from ._exceptions import (
     ConfigError,
     EngineUnavailableError,
@@ -61,9 +62,13 @@ __all__ = [
     "check_ports",
     "current_narrative",
     "describe_port_holder",
+    "engine_host",
+    "engine_url",
     "find_conflicts",
+    "host_of",
     "install_sigterm_as_interrupt",
     "interrupts_raise",
+    "is_local_address",
     "mask_data",
     "mask_text",
     "new_run_id",
@@ -71,6 +76,7 @@ __all__ = [
     "owner_label",
     "phase",
     "port_is_free",
+    "publish_address",
     "reset_narrative",
     "say",
     "use_narrative",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
+from ._engine import LOCAL_HOST, engine_host, publish_address
 from ._exceptions import ConfigError
 from ._resources import ResourceLabels
 
@@ -45,6 +46,11 @@ class StackConfig(BaseModel):
     # What to do when no Docker engine answers (the end of EngineUnavailableError's message).
     setup_hint: str = DEFAULT_SETUP_HINT
     port_offset: int = 1
+    # The host the engine's published ports answer on: 127.0.0.1 for the local engine, the
+    # engine's host for DOCKER_HOST=tcp://..., ssh://... or a docker context (harness.core
+    # _engine). Clients and the port check use it; compose publishes on publish_host.
+    host: str = LOCAL_HOST
+    publish_host: str | None = None  # default: the address of ``host``
     ports: list[PortSpec] = Field(default_factory=list)
     port_overrides: dict[str, int] = Field(default_factory=dict)
     up_timeout_s: float = 300.0
@@ -112,6 +118,7 @@ class StackConfig(BaseModel):
     def compose_env(self) -> dict[str, str]:
         """Interpolation variables handed to docker compose."""
         env = {spec.env_var: str(self.host_port(spec)) for spec in self.ports}
+        env["E2E_PUBLISH_HOST"] = self.publish_host or publish_address(self.host)
         if self.base_image:
             env["E2E_BASE_IMAGE"] = self.base_image
         env.update(self.extra_env)
@@ -136,6 +143,9 @@ class StackConfig(BaseModel):
             values["compose_files"] = [Path(p) for p in env["E2E_COMPOSE_FILE"].split(os.pathsep)]
         if env.get("E2E_BASE_IMAGE"):
             values["base_image"] = env["E2E_BASE_IMAGE"]
+        values.setdefault("host", engine_host(env))
+        if env.get("E2E_PUBLISH_HOST"):
+            values["publish_host"] = env["E2E_PUBLISH_HOST"]
         overrides: dict[str, int] = {}
         ports = values.get("ports") or []
         specs = [PortSpec.model_validate(p) for p in ports] if isinstance(ports, list) else []

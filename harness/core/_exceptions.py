@@ -49,12 +49,13 @@ class PortClaim:
     port: int
     service: str
     holder: str = "unknown process"
+    host: str = "127.0.0.1"  # where the engine publishes it (a remote engine's host)
 
 
 class PortConflictError(HarnessError):
     def __init__(self, conflicts: Sequence[PortClaim]) -> None:
         self.conflicts = list(conflicts)
-        lines = [f"  127.0.0.1:{c.port} (wanted by service '{c.service}') is held by {c.holder}"
+        lines = [f"  {c.host}:{c.port} (wanted by service '{c.service}') is held by {c.holder}"
                  for c in self.conflicts]
         super().__init__(
             "host ports the stack needs are already in use:\n" + "\n".join(lines)

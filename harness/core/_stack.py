@@ -105,7 +105,7 @@ class Stack:
             except DockerException:
                 continue  # removed since it was listed: it is missing, as below
 
-        return StackStatus(project=self.project, services=[
+        return StackStatus(project=self.project, host=self.config.host, services=[
             by_service.get(name) or ServiceStatus(name=name, depends_on=deps[name])
             for name in sorted(deps)
         ])
@@ -286,7 +286,7 @@ class Stack:
         defined = self.services()
         wanted = [(self.config.host_port(p), p.service) for p in self.config.ports
                   if p.service in defined and self.config.host_port(p) not in ours]
-        check_ports(wanted, describe_holder=self._describe_holder)
+        check_ports(wanted, host=self.config.host, describe_holder=self._describe_holder)
 
     def _pick_base_image(self) -> None:
         if self.config.base_image:
@@ -303,7 +303,7 @@ class Stack:
                 project = (c.config.labels or {}).get(res.LABEL_PROJECT)
                 where = f" of compose project '{project}'" if project else ""
                 return f"container '{c.name}'{where} (docker ps)"
-        return describe_port_holder(port)
+        return describe_port_holder(port, self.config.host)
 
     def _compose_up(self, progress: StartProgress) -> None:
         """``compose up -d`` blocks while the services others depend on turn healthy (minutes

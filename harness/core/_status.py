@@ -60,6 +60,7 @@ class ServiceStatus(BaseModel):
 class StackStatus(BaseModel):
     project: str
     services: list[ServiceStatus]
+    host: str = "127.0.0.1"  # where the published ports answer (a remote engine's host)
 
     @property
     def all_ready(self) -> bool:
@@ -82,7 +83,7 @@ class StackStatus(BaseModel):
     def table(self) -> str:
         rows = [("SERVICE", "STATE", "HEALTH", "PORTS (host->container)")]
         for s in self.services:
-            ports = " ".join(f"127.0.0.1:{h}->{c}" for c, h in sorted(s.ports.items())) or "-"
+            ports = " ".join(f"{self.host}:{h}->{c}" for c, h in sorted(s.ports.items())) or "-"
             rows.append((s.name, s.state, s.health or "-", ports))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()

@@ -58,7 +58,7 @@ def _connect(what: str, ep: Endpoints, port: int, attempt: Callable[[], T],
 
 
 class Endpoints(BaseModel):
-    """Host-side addresses of the stack's services (127.0.0.1, offset ports)."""
+    """Host-side addresses of the stack's services (the engine's host, offset ports)."""
 
     host: str = "127.0.0.1"
     postgres_port: int
@@ -75,6 +75,7 @@ class Endpoints(BaseModel):
     def from_config(cls, config: StackConfig) -> Endpoints:
         p = {spec.name: config.host_port(spec) for spec in config.ports}
         return cls(
+            host=config.host,  # 127.0.0.1, or a remote engine's host (DOCKER_HOST, context)
             postgres_port=p["POSTGRES"], clickhouse_http_port=p["CLICKHOUSE_HTTP"],
             clickhouse_native_port=p["CLICKHOUSE_NATIVE"], redis_port=p["REDIS"],
             qdrant_port=p["QDRANT"], aws_port=p["AWS"], orchestrator_port=p["ORCHESTRATOR"],

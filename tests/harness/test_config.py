@@ -19,6 +19,7 @@ SEED_PORTS = {  # offset 1, the default: the seed's host ports
     "E2E_PORT_AWS": "4567",
     "E2E_PORT_ORCHESTRATOR": "8001",
     "E2E_PORT_PORTAL": "3001",
+    "E2E_PUBLISH_HOST": "127.0.0.1",  # the local engine publishes on loopback only
 }
 
 

@@ -248,6 +248,7 @@ def test_env_file_for_compose_has_ports_run_id_and_owner(new_stack, free_port):
     env_file = stack.config.state_dir / "e2e-test.env"
     assert env_file.read_text().splitlines() == [  # sorted KEY=VALUE lines
         f"E2E_PORT_DB={free_port}",
+        "E2E_PUBLISH_HOST=127.0.0.1",
         "E2E_RUN_ID=run-1",
         "E2E_RUN_OWNER=pid:123:abcd1234",
         "LC_READY_AFTER=3",
