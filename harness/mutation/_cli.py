@@ -19,7 +19,7 @@ from ._catalogue import load_catalogue
 from ._coverage_map import CoverageMap
 from ._engine import MutationEngine, MutationRun
 from ._exceptions import MutationSetupError
-from ._live import DockerPlatform, GitWorkspace, PytestRunner
+from ._live import RESETS, DockerPlatform, GitWorkspace, PytestRunner
 from ._report import verdict_lines, write_reports
 from ._selection import SelectionMap, Selector
 
@@ -37,9 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--coverage-map", type=Path, default=None,
                    help="recorded by `make test-all`: which tests ran which lines (default "
                    "<catalogue>/coverage-map.json; ignored when missing)")
-    p.add_argument("--no-reset", action="store_true",
-                   help="keep the data between mutants and restart only the services whose "
-                   "image changes (faster, but a mutant meets what the one before left)")
+    p.add_argument("--reset", choices=RESETS, default="full",
+                   help="between mutants: full (default) drops the datastores' contents and "
+                   "restarts every platform service; data empties the stores in place and "
+                   "restarts only services whose image changes; none keeps the data")
     p.add_argument("--timeout", type=float, default=240.0,
                    help="seconds the selected tests of one mutant may take (default 240)")
     p.add_argument("--workers", type=int, default=2,
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                   f"part of the mutants' source ({args.rev} = {workspace.commit} is)")
         platform = DockerPlatform(config, Endpoints.from_config(config),
                                   platform_image=PLATFORM_IMAGE,
-                                  reset_between=not args.no_reset)
+                                  reset=args.reset)
         runner = PytestRunner(workers=args.workers, cwd=REPO_ROOT)
         selector = Selector(hand_map, recorded, read_source=workspace.read_source,
                             is_serial=runner.may_be_serial)
@@ -145,8 +146,11 @@ def _notes(load_before: float, args: argparse.Namespace,
               f"else by {test_map}" if recorded is not None else
               f"tests chosen by {test_map} (no recorded {map_path}: `make test-all` writes it)")
     return [f"{chosen}; {args.workers} xdist worker(s), {args.timeout:.0f} s deadline per "
-            "mutant; " + ("data kept between mutants (--no-reset)" if args.no_reset else
-                          "datastores reset and every platform service restarted per mutant"),
+            "mutant; " + {"full": "datastores reset and every platform service restarted "
+                                  "per mutant",
+                          "data": "datastores emptied in place per mutant, services restarted "
+                                  "where their image changes (--reset data)",
+                          "none": "data kept between mutants (--reset none)"}[args.reset],
             f"load average (5 min) {load_before:.1f} at the start, {os.getloadavg()[1]:.1f} "
             f"at the end, on {os.cpu_count()} CPU(s)"]
 

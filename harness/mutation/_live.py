@@ -37,6 +37,9 @@ from ._imports import files_of
 # What the platform image is built from (compose/platform/Dockerfile's COPY sources).
 SOURCE_PATHS = ("optiinfra", "compose/platform")
 WHEELHOUSE = ".wheelhouse/platform"
+# between mutants: drop the stores and restart every service | empty them in place and
+# restart what changes | keep the data
+RESETS = ("full", "data", "none")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 Printer = Callable[[str], None]
 
@@ -122,15 +125,21 @@ class DockerPlatform:
     streams and collections: each mutant meets the state of a fresh stack, whatever the one
     before it left (a rollout in flight, an armed fault, a tenant's rows). Every service, not
     only the patched ones, because the others hold that state in memory and their stream
-    consumers do not survive their consumer groups being dropped. ``reset_between=False``
-    restarts only the services whose image changes and keeps the data (faster, less
-    isolated)."""
+    consumers do not survive their consumer groups being dropped (``reset="full"``).
+
+    ``reset="data"``: the stores are emptied in place (tables truncated, streams recreated
+    with their consumer groups, collections recreated from their own configuration) while
+    the platform runs, and only the services whose image changes restart: faster, but a
+    service the patch leaves alone keeps what it holds in memory. ``reset="none"``: the data
+    is kept too."""
 
     def __init__(self, config: StackConfig, endpoints: Endpoints, *, out: Printer = print,
                  platform_image: str = "optiinfra-e2e/platform:local",
-                 health_timeout_s: float | None = None, reset_between: bool = True) -> None:
+                 health_timeout_s: float | None = None, reset: str = "full") -> None:
+        if reset not in RESETS:
+            raise MutationSetupError(f"reset {reset!r}: one of {', '.join(RESETS)}")
         self.config, self.endpoints, self._out = config, endpoints, out
-        self.reset_between = reset_between
+        self.reset = reset
         # as long as `up` waits (E2E_UP_TIMEOUT): a loaded machine starts services slowly
         self.platform_image = platform_image
         self.health_timeout_s = health_timeout_s or config.up_timeout_s
@@ -216,8 +225,7 @@ class DockerPlatform:
     def deploy(self, tag: str | None, *, files: Sequence[str] | None = None) -> Deployment:
         """``files`` None: every platform service on ``tag`` (None: the stack's own image).
         Otherwise the services that load one of ``files`` go to ``tag`` and the others run
-        the baseline. The datastores are reset and every service restarted, unless
-        ``reset_between`` is off: then only services whose image changes restart."""
+        the baseline. How the datastores are reset and which services restart: ``reset``."""
         t0 = time.monotonic()
         phases: dict[str, float] = {}
 
@@ -233,29 +241,32 @@ class DockerPlatform:
             if not hit:
                 return Deployment(True, 0.0, "no platform service loads the patched files")
             want = {s: (tag if s in hit and tag else self.baseline) for s in self.services}
-        reset = files is None or self.reset_between
-        restart = (list(self.services) if reset else
+        full = files is None or self.reset == "full"
+        restart = (list(self.services) if full else
                    [s for s in self.services if want[s] != self.current.get(s)])
-        if not restart:
-            return Deployment(True, 0.0, "every service already runs its image")
         mark = time.monotonic()
-        try:
-            # Killed, not stopped: their state is about to be replaced, and a graceful stop
-            # of seven services costs 15-20 s.
-            self._docker.compose.kill(restart)
-            self._docker.compose.rm(restart, stop=True)
-        except DockerException as exc:
-            return Deployment(False, time.monotonic() - t0,
-                              f"could not stop {', '.join(restart)}: {_tail(exc)}", True, phases)
-        mark = phase("stop", mark)
-        self.current = {s: img for s, img in self.current.items() if s not in restart}
-        if reset:
+        if restart:
             try:
-                self.reset_datastores()
+                # Killed, not stopped: their state is about to be replaced, and a graceful
+                # stop of seven services costs 15-20 s.
+                self._docker.compose.kill(restart)
+                self._docker.compose.rm(restart, stop=True)
+            except DockerException as exc:
+                return Deployment(False, time.monotonic() - t0,
+                                  f"could not stop {', '.join(restart)}: {_tail(exc)}", True,
+                                  phases)
+            mark = phase("stop", mark)
+            self.current = {s: img for s, img in self.current.items() if s not in restart}
+        if full or self.reset == "data":
+            try:
+                self.reset_datastores(in_place=not full)
             except Exception as exc:  # noqa: BLE001 - reported with the store that failed
                 return Deployment(False, time.monotonic() - t0, f"datastore reset failed: {exc}",
                                   True, phases)
             mark = phase("reset", mark)
+        if not restart:
+            return Deployment(True, time.monotonic() - t0, "every service already runs its "
+                              "image", phases=phases)
         # The services start together: each retries its own connections (and the datastores
         # are up), so compose's one-after-the-other start through depends_on only costs time.
         self.override.write_text("services:\n" + "".join(
@@ -282,7 +293,7 @@ class DockerPlatform:
                 self.baseline = tag  # the unpatched build every later mutant returns to
             patched = sorted(s for s in restart if want[s] == tag and files is not None)
             self._out(f"[mutation]   {len(restart)} service(s) restarted"
-                      f"{' after a datastore reset' if reset else ''}, healthy in "
+                      f"{' after a datastore reset' if 'reset' in phases else ''}, healthy in "
                       f"{seconds:.1f}s" + (f"; on the mutant: {', '.join(patched)}"
                                            if patched else f" on {tag or self.platform_image}"))
         return Deployment(healthy, seconds, detail, phases=phases)
@@ -333,12 +344,17 @@ class DockerPlatform:
             token = made.json()["api_token"]
             http.get("/api/v1/costs", headers={"Authorization": f"Bearer {token}"})
 
-    def reset_datastores(self) -> None:
-        """Empty every store the platform writes (in parallel: each takes a few seconds);
-        the services recreate their schemas, tables, streams and collections on start."""
+    def reset_datastores(self, *, in_place: bool = False) -> None:
+        """Empty every store the platform writes (in parallel: each takes a few seconds).
+        Dropped: the services recreate their schemas, tables, streams and collections on
+        start. ``in_place``: emptied but kept, for services that keep running."""
         ep = self.endpoints
-        steps = {"postgres": _reset_postgres, "redis": _reset_redis,
-                 "clickhouse": _reset_clickhouse, "qdrant": _reset_qdrant, "aws": _reset_aws}
+        steps: dict[str, Callable[[Endpoints], None]] = (
+            {"postgres": _empty_postgres, "redis": _empty_redis,
+             "clickhouse": _empty_clickhouse, "qdrant": _empty_qdrant, "aws": _reset_aws}
+            if in_place else
+            {"postgres": _reset_postgres, "redis": _reset_redis,
+             "clickhouse": _reset_clickhouse, "qdrant": _reset_qdrant, "aws": _reset_aws})
         with ThreadPoolExecutor(len(steps)) as pool:
             futures = {name: pool.submit(fn, ep) for name, fn in steps.items()}
         for name, fut in futures.items():
@@ -391,6 +407,63 @@ def _reset_qdrant(ep: Endpoints) -> None:
         got.raise_for_status()
         for col in got.json()["result"]["collections"]:
             http.delete(f"/collections/{col['name']}").raise_for_status()
+
+
+def _empty_postgres(ep: Endpoints) -> None:
+    pg = postgres_connect(ep)
+    try:
+        pg.autocommit = True
+        pg.execute("SET lock_timeout = '20s'")  # a running service's open transaction
+        tables = [r[0] for r in pg.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
+        if tables:
+            pg.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                       + " RESTART IDENTITY CASCADE")
+    finally:
+        pg.close()
+
+
+def _empty_redis(ep: Endpoints) -> None:
+    """Every key goes; a stream is recreated empty with its consumer groups in one
+    transaction, so a running consumer never meets a missing group."""
+    rds = redis_connect(ep)
+    try:
+        for key in rds.scan_iter(count=500):
+            if rds.type(key) != "stream":
+                rds.delete(key)
+                continue
+            groups = [g["name"] for g in rds.xinfo_groups(key)]
+            pipe = rds.pipeline(transaction=True)
+            pipe.delete(key)
+            for group in groups:
+                pipe.xgroup_create(key, group, id="0", mkstream=True)
+            pipe.execute()
+    finally:
+        rds.close()
+
+
+def _empty_clickhouse(ep: Endpoints) -> None:
+    ch = clickhouse_connect(ep)
+    try:
+        for (table,) in ch.execute("SHOW TABLES"):
+            ch.execute(f"TRUNCATE TABLE IF EXISTS `{table}`")
+    finally:
+        ch.disconnect()
+
+
+def _empty_qdrant(ep: Endpoints) -> None:
+    """Each collection recreated from its own vector settings: a running service has
+    checked once that it exists and does not look again."""
+    with httpx.Client(base_url=ep.qdrant_url, timeout=30) as http:
+        got = http.get("/collections")
+        got.raise_for_status()
+        for col in got.json()["result"]["collections"]:
+            name = col["name"]
+            info = http.get(f"/collections/{name}")
+            info.raise_for_status()
+            vectors = info.json()["result"]["config"]["params"]["vectors"]
+            http.delete(f"/collections/{name}").raise_for_status()
+            http.put(f"/collections/{name}", json={"vectors": vectors}).raise_for_status()
 
 
 def _reset_aws(ep: Endpoints) -> None:

@@ -356,3 +356,98 @@ def test_one_named_test_runs_without_xdist_workers(tmp_path: Path) -> None:
                              serial=False)
     assert several[several.index("-n") + 1] == "2"
     assert "-n" not in runner.command(["scenarios/t.py"] * 2, tmp_path, serial=True)
+
+
+class FakeCompose:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def kill(self, services: list[str]) -> None:
+        self.log.append("kill " + ",".join(services))
+
+    def rm(self, services: list[str], stop: bool) -> None:
+        self.log.append("rm")
+
+    def up(self, services: list[str], **_kw: Any) -> None:
+        self.log.append("up " + ",".join(services))
+
+
+def platform_with(tmp_path: Path, reset: str, log: list[str]) -> live.DockerPlatform:
+    p = object.__new__(live.DockerPlatform)
+    p.reset, p.services, p.platform_image = reset, ["agent-cost", "orchestrator", "portal"], "base"
+    p.current, p.baseline, p._out = {}, None, lambda _l: None
+    p.override = tmp_path / "override.yml"
+    compose = FakeCompose(log)
+    p._docker = type("D", (), {"compose": compose})()  # type: ignore[assignment]
+    p._client = lambda _extra: p._docker  # type: ignore[method-assign]
+    p._wait_healthy = lambda _c, _s: (True, "")  # type: ignore[method-assign]
+    p.warm_up = lambda: log.append("warm-up")  # type: ignore[method-assign]
+    p.reset_datastores = lambda *, in_place=False: log.append(  # type: ignore[method-assign]
+        f"reset in place={in_place}")
+    p.affected = lambda _tag, files: [s for s in p.services  # type: ignore[method-assign]
+                                      if files[0].startswith(f"optiinfra/{s}")]
+    return p
+
+
+@pytest.mark.parametrize(("reset", "second"), [
+    ("full", ["kill agent-cost,orchestrator,portal", "rm", "reset in place=False",
+              "up agent-cost,orchestrator,portal", "warm-up"]),
+    # the portal's mutant goes, the orchestrator's comes; the cost agent keeps running
+    ("data", ["kill orchestrator,portal", "rm", "reset in place=True", "up orchestrator,portal",
+              "warm-up"]),
+    ("none", ["kill orchestrator,portal", "rm", "up orchestrator,portal", "warm-up"]),
+])
+def test_each_mutant_meets_reset_stores_as_the_mode_says(tmp_path: Path, reset: str,
+                                                         second: list[str]) -> None:
+    log: list[str] = []
+    p = platform_with(tmp_path, reset, log)
+    assert p.deploy("img:baseline").healthy  # the baseline: always every service, dropped
+    assert log[2] == "reset in place=False" and p.baseline == "img:baseline"
+    p.deploy("img:m1", files=["optiinfra/portal/app.py"])
+    assert p.current["portal"] == "img:m1" and p.current["orchestrator"] == "img:baseline"
+    log.clear()
+    got = p.deploy("img:m2", files=["optiinfra/orchestrator/rollout.py"])
+    assert log == second
+    assert p.current == {"agent-cost": "img:baseline", "orchestrator": "img:m2",
+                         "portal": "img:baseline"}
+    assert set(got.phases) >= {"stop", "start", "healthy"}
+
+
+def test_in_place_the_streams_come_back_empty_with_their_groups(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    done: list[tuple[str, ...]] = []
+
+    class Pipe:
+        def delete(self, key: str) -> None:
+            done.append(("multi-del", key))
+
+        def xgroup_create(self, key: str, group: str, id: str, mkstream: bool) -> None:
+            done.append(("group", key, group, id))
+
+        def execute(self) -> None:
+            done.append(("exec",))
+
+    class Redis:
+        def scan_iter(self, count: int) -> list[str]:
+            return ["tasks:cost", "lease:1"]
+
+        def type(self, key: str) -> str:
+            return "stream" if key.startswith("tasks") else "string"
+
+        def xinfo_groups(self, key: str) -> list[dict[str, str]]:
+            return [{"name": "agents"}]
+
+        def pipeline(self, transaction: bool) -> Pipe:
+            assert transaction  # a consumer never sees the stream without its group
+            return Pipe()
+
+        def delete(self, key: str) -> None:
+            done.append(("del", key))
+
+        def close(self) -> None:
+            done.append(("close",))
+
+    monkeypatch.setattr(live, "redis_connect", lambda _ep: Redis())
+    live._empty_redis(None)  # type: ignore[arg-type]
+    assert done == [("multi-del", "tasks:cost"), ("group", "tasks:cost", "agents", "0"),
+                    ("exec",), ("del", "lease:1"), ("close",)]
