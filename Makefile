@@ -56,7 +56,8 @@ images: setup  ## base image (bootstrapped if no registry), wheelhouse, all imag
 	    | awk '/^#[0-9]+ \[[a-z]/ && !/internal\]/ {sub(/^#[0-9]+ /, ""); print "  [build] " substr($$0, 1, 140); next} /ERROR|error|failed/ {print}' ; \
 	  exit $${PIPESTATUS[0]}
 
-start-test-env: images  ## start the stack and wait until every service is healthy
+# E2E_TARGET=images (E2E_IMAGE_TAG or E2E_IMAGE_ARCHIVE): the given images, nothing built
+start-test-env: $(if $(filter images,$(E2E_TARGET)),setup,images)  ## start the stack and wait until every service is healthy
 	@$(PY) -m harness up --no-build
 
 stop-test-env: setup  ## remove the stack's containers, networks and volumes

@@ -13,13 +13,16 @@ from harness.domain import DEFAULT_ADMIN_TOKEN, stack_config
 from harness.mutation import _cli as mutation_cli
 from harness.reporting import ARTIFACTS_ENV, BundleWriter, run_id, utc_stamp
 from harness.reporting import _cli as reporting_cli
+from harness.targets import Target, resolve_target
 from harness.verdict import _cli as verdict_cli
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m harness", description=(
         "Lifecycle of the OptiInfra E2E stack (docker-compose.e2e.yml). Settings come from "
-        "E2E_* variables: E2E_PORT_OFFSET, E2E_PROJECT, E2E_UP_TIMEOUT, E2E_BASE_IMAGE."))
+        "E2E_* variables: E2E_PORT_OFFSET, E2E_PROJECT, E2E_UP_TIMEOUT, E2E_BASE_IMAGE; "
+        "E2E_TARGET=images with E2E_IMAGE_TAG or E2E_IMAGE_ARCHIVE runs given images, nothing "
+        "built."))
     sub = p.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="build (cached), start, wait until every service is healthy")
     up.add_argument("--keep-on-failure", action="store_true",
@@ -67,7 +70,17 @@ def main(argv: list[str] | None = None) -> int:
         overrides: dict[str, object] = {}
         if args.command == "up":
             overrides = {"keep_on_failure": args.keep_on_failure, "build": not args.no_build}
-        stack = Stack(stack_config(None, **overrides))
+        target = resolve_target(None)
+        if target.kind == "url" and args.command in ("up", "down", "logs"):
+            print(f"error: E2E_TARGET is a deployed environment ({target.label}): there is "
+                  f"no stack to {args.command} here; unset E2E_TARGET for the local one",
+                  file=sys.stderr)
+            return 2
+        base = stack_config()  # the images target: its compose override, build off
+        stack = Stack(stack_config(None, **{**overrides, **target.stack_overrides(
+            base.state_dir, base.project_name)}))
+        if args.command == "up":
+            _prepare(target, stack)
         return _run(stack, args)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -75,6 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _prepare(target: Target, stack: Stack) -> None:
+    """images: load the archive and check every image (a missing one is named) before up."""
+    if target.kind != "images":
+        return
+    stack.check_engine()
+    print(f"[target] {target.label}: nothing is built", file=sys.stderr)
+    target.prepare(stack._docker, lambda m: print(m, file=sys.stderr, flush=True))
 
 
 def _run(stack: Stack, args: argparse.Namespace) -> int:
