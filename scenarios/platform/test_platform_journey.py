@@ -41,6 +41,7 @@ def new_platform_customer() -> Iterator[NewCustomer]:
 
 
 @pytest.mark.req("REQ-SPOT-01", "REQ-SPOT-02", "REQ-ISO-02", "REQ-ISO-03", "REQ-LEARN-01")
+@pytest.mark.requires_datastores("qdrant")  # phase 9 reads the point from Qdrant itself
 def test_spot_migration_journey(new_platform_customer: NewCustomer) -> None:
     # Setup: a fresh customer with 6 on-demand instances, and a bystander customer.
     t0 = time.monotonic()

@@ -103,3 +103,27 @@ def test_a_bad_target_is_a_usage_error_naming_the_key_and_line(suite: pytest.Pyt
     result = suite.runpytest("--target", "bad.toml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*bad.toml:2: portal_url: must be an http:// or https:// URL*"])
+
+
+def test_the_platform_journey_needs_qdrant_for_its_learning_phase(tmp_path):
+    # It reads Qdrant through E2E_QDRANT_URL, not a fixture: its marker says so, and a url
+    # target without [datastores] qdrant skips it (before any stack or HTTP call).
+    import os
+    import subprocess
+    import sys
+
+    from harness.domain import REPO_ROOT
+
+    target = tmp_path / "t.toml"
+    target.write_text('portal_url = "http://127.0.0.1:9"\nadmin_token_env = "T_TOKEN"\n'
+                      '[simulator]\naws_url = "http://127.0.0.1:9"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("E2E_", "PYTEST_XDIST"))}
+    got = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:randomly", "-p",
+         "no:cacheprovider", "--target", str(target), "-k", "test_spot_migration_journey",
+         "scenarios/platform/test_platform_journey.py"],
+        cwd=REPO_ROOT, env={**env, "T_TOKEN": "x", "E2E_ARTIFACTS_DIR": str(tmp_path / "a")},
+        capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stdout[-3000:] + got.stderr[-2000:]
+    assert "lacks: requires_datastores (no [datastores] qdrant)" in got.stdout, got.stdout[-3000:]
+    assert "1 skipped" in got.stdout
