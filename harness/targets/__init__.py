@@ -22,6 +22,7 @@ from ._remote import DeployedStack
 from ._target import (
     ARCHIVE_ENV,
     KINDS,
+    PULL_ENV,
     RELEASE_IMAGES,
     REPO_ENV,
     TAG_ENV,
@@ -38,6 +39,7 @@ __all__ = [
     "FIXTURE_NEEDS",
     "KINDS",
     "NEEDS",
+    "PULL_ENV",
     "RELEASE_IMAGES",
     "REPO_ENV",
     "TAG_ENV",

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from python_on_whales.exceptions import DockerException
+
 from harness.domain import COMPOSE_FILE, Endpoints
 
 from ._exceptions import TargetError
@@ -33,6 +35,9 @@ KINDS: tuple[Kind, ...] = ("source", "images", "url")
 TARGET_ENV = "E2E_TARGET"
 TARGET_FILE_ENV = "E2E_TARGET_FILE"
 TAG_ENV, REPO_ENV, ARCHIVE_ENV = "E2E_IMAGE_TAG", "E2E_IMAGE_REPO", "E2E_IMAGE_ARCHIVE"
+# 1: pull a release image the engine lacks (a CI runner validating a registry's tag); the
+# test bed is never pulled and compose itself never pulls
+PULL_ENV = "E2E_IMAGE_PULL"
 # The release's own images, by base name: on the images target these are the given ones.
 # Datastores and the AWS simulator are the test bed, not the release: they run from the
 # images in the engine (built by `make images`, or loaded from the same archive).
@@ -51,6 +56,7 @@ class Target:
     file: TargetFile | None = None
     images: list[ImageRecord] = field(default_factory=list)
     archive_sha256: str | None = None  # of the archive file itself, set by prepare()
+    pull: bool = False  # PULL_ENV
 
     # -- what it is ------------------------------------------------------------------------
 
@@ -160,6 +166,8 @@ class Target:
             out(f"[target] {self.archive.name}: {self.archive_sha256}")
         images = self.service_images()
         release = set(_release_services(images))
+        if self.pull:
+            _pull_missing(docker, sorted({images[s] for s in release}), out)
         from_archive = self.archive is not None and not self.image_tag
         self.images = []
         for r in check_images(docker, images, IMAGES_HINT):
@@ -181,6 +189,18 @@ class Target:
     def record(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def _pull_missing(docker: Any, images: list[str], out: Printer) -> None:
+    for image in images:
+        if docker.image.exists(image):
+            continue
+        out(f"[target] pulling {image} ({PULL_ENV}=1)...")
+        try:
+            docker.image.pull(image, quiet=True)
+        except DockerException as exc:  # the check that follows names the missing image
+            tail = (exc.stderr or str(exc)).strip().splitlines()[-1:]
+            out(f"[target] could not pull {image}: {' '.join(tail)}")
 
 
 def _release_services(images: Mapping[str, str]) -> list[str]:
@@ -284,6 +304,7 @@ def resolve_target(option: str | None = None, environ: Mapping[str, str] | None 
                               f"prefix, default optiinfra-e2e) or {ARCHIVE_ENV} (a `docker "
                               f"save` tarball)")
         return Target(kind="images", image_tag=tag, image_repo=env.get(REPO_ENV) or None,
-                      archive=Path(archive) if archive else None)
+                      archive=Path(archive) if archive else None,
+                      pull=env.get(PULL_ENV, "") == "1")
     raise TargetError(f"unknown target {value!r} ({TARGET_ENV} or --target): one of "
                       f"{', '.join(KINDS)}, or the path of a url target file (*.toml)")

@@ -64,7 +64,14 @@ def test_the_nightly_runs_on_a_schedule_and_on_demand_with_shards_and_target():
     on = load(NIGHTLY)[True]  # YAML 1.1 reads the key `on` as true
     assert on["schedule"][0]["cron"]
     inputs = on["workflow_dispatch"]["inputs"]
-    assert inputs["shards"]["default"] == 3 and "source" in inputs["target"]["options"]
+    assert inputs["shards"]["default"] == 3 and inputs["target"]["default"] == "source"
+    # the target reaches every shard as the harness reads it: source, a *.toml file (url)
+    # or a tag (images, pulled from image_repo)
+    env = load(NIGHTLY)["env"]
+    assert "endsWith(inputs.target, '.toml')" in env["E2E_TARGET"] and "'images'" in \
+        env["E2E_TARGET"]
+    assert "inputs.target" in env["E2E_IMAGE_TAG"] and "inputs.image_repo" in env[
+        "E2E_IMAGE_REPO"] and env["E2E_IMAGE_PULL"] == "1"
 
 
 def test_shards_are_a_matrix_whose_steps_are_make_targets():

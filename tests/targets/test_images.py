@@ -170,3 +170,24 @@ def test_the_deployed_stack_stand_in_never_calls_docker(tmp_path):
         with pytest.raises(TargetError, match="needs Docker, and target url .* mark the test "
                                               "requires_docker"):
             call()
+
+
+def test_with_pull_on_a_missing_release_image_is_pulled_and_the_test_bed_never(tmp_path):
+    present = {img: "sha256:bbb" for img in compose_images(COMPOSE_FILE).values()}
+    present.pop("optiinfra-e2e/platform:local")
+    docker = fake_docker(present)
+    pulled: list[str] = []
+
+    def pull(name: str, quiet: bool = False) -> None:
+        pulled.append(name)
+        docker.image.present[name] = "sha256:ccc"
+    docker.image.pull = pull
+    from harness.targets import resolve_target
+
+    t = resolve_target(None, {"E2E_TARGET": "images", "E2E_IMAGE_TAG": "rc2",
+                              "E2E_IMAGE_REPO": "reg/oi", "E2E_IMAGE_PULL": "1"})
+    t.prepare(docker, lambda _: None)
+    assert pulled == ["reg/oi/platform:rc2"]
+    no_pull = resolve_target(None, {"E2E_TARGET": "images", "E2E_IMAGE_TAG": "rc3"})
+    with pytest.raises(MissingImageError, match="platform:rc3"):
+        no_pull.prepare(fake_docker(present), lambda _: None)
