@@ -12,8 +12,11 @@ release). ``test_the_live_openapi_lists_exactly_the_collected_operations`` holds
 collection to the live documents, so a route is never silently left out.
 
 Deterministic (fixed seed, no example database); ``E2E_FUZZ_EXAMPLES`` (default 5) bounds
-the examples per operation and generation mode: ``E2E_FUZZ_EXAMPLES=200`` for a deep run,
-which also turns on schemathesis's coverage phase (boundary values of every parameter).
+the generated cases per operation and generation mode (positive, negative):
+``E2E_FUZZ_EXAMPLES=200`` for a deep run, which also sends the schema's examples and
+schemathesis's coverage phase (boundary values and each constraint broken once). Cases are
+built by schemathesis' own Hypothesis test builder (``create_test``: an internal API, hence
+the exact pin in requirements-test.txt).
 The stateful phase (links followed) is ``test_security_stateful.py``.
 """
 
@@ -31,6 +34,12 @@ import schemathesis
 from _security_lane import ResponseScanner, collected_operations, fetch_spec, operations
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.hypothesis.builder import (
+    HypothesisTestConfig,
+    HypothesisTestMode,
+    create_test,
+)
+from schemathesis.generation.overrides import Override
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -46,19 +55,19 @@ SEED = 20261203
 # No example database (a run never depends on an earlier one); shrinking kept: a failure
 # reports the smallest request that still fails.
 PHASES = [hypothesis.Phase.explicit, hypothesis.Phase.generate, hypothesis.Phase.shrink]
+DEEP = EXAMPLES > 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
 
 def _config() -> Any:
-    deep = EXAMPLES > 20
     return schemathesis.Config.from_dict({
         "seed": SEED,
         "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large",
                                   "large_base_example"],
         "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True,
                        "database": "none"},
-        "phases": {"examples": {"enabled": deep}, "coverage": {"enabled": deep},
+        "phases": {"examples": {"enabled": DEEP}, "coverage": {"enabled": DEEP},
                    "stateful": {"enabled": False}},
     })
 
@@ -122,17 +131,11 @@ def test_fuzz(service: str, method: str, path: str, endpoints: Endpoints,
     headers = _headers(service, path, endpoints, fuzz_customer)
     counts: Counter[str] = Counter()
     try:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            run = _cases(operation.as_strategy(mode, headers=headers), headers, scanner,
-                         counts, mode.value, lambda case: _prepare(case, fuzz_customer))
-            try:
-                run()
-            except hypothesis.errors.Unsatisfiable:
-                continue  # no invalid input exists for it (an operation without inputs)
+        _cases(operation, headers, scanner, counts, lambda case: _prepare(case, fuzz_customer))
     finally:
+        by_kind = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
         record_figure(f"fuzz {service} {method} {path}: {sum(counts.values())} cases "
-                      f"({counts['positive']} positive, {counts['negative']} negative), "
-                      f"E2E_FUZZ_EXAMPLES={EXAMPLES}, seed {SEED}")
+                      f"({by_kind}), E2E_FUZZ_EXAMPLES={EXAMPLES}, seed {SEED}")
 
 
 def test_the_live_openapi_lists_exactly_the_collected_operations(endpoints: Endpoints) -> None:
@@ -164,15 +167,30 @@ def _send(case: Any, headers: dict[str, str], scanner: ResponseScanner) -> None:
     case.validate_response(response, checks=CHECKS)
 
 
-def _cases(strategy: Any, headers: dict[str, str], scanner: ResponseScanner,
-           counts: Counter[str], mode: str, prepare: Any) -> Any:
-    @hypothesis.seed(SEED)
-    @hypothesis.settings(max_examples=EXAMPLES, database=None, deadline=None,
-                         suppress_health_check=list(hypothesis.HealthCheck), phases=PHASES)
-    @hypothesis.given(case=strategy)
-    def run(case: Any) -> None:
+def _cases(operation: Any, headers: dict[str, str], scanner: ResponseScanner,
+           counts: Counter[str], prepare: Any) -> None:
+    """Positive then negative generated cases (``EXAMPLES`` each); in a deep run first the
+    schema's examples and schemathesis' coverage phase, through its own Hypothesis test
+    builder. Each case is sent by ``_send``."""
+
+    def check(case: Any) -> None:
         prepare(case)
-        counts[mode] += 1
+        meta = case.meta
+        counts[f"{meta.phase.name.value} {meta.generation.mode.value}" if meta else "?"] += 1
         _send(case, headers, scanner)
 
-    return run
+    settings = hypothesis.settings(max_examples=EXAMPLES, database=None, deadline=None,
+                                   suppress_health_check=list(hypothesis.HealthCheck),
+                                   phases=PHASES)
+    if DEEP:
+        create_test(operation=operation, test_func=check, config=HypothesisTestConfig(
+            project=operation.schema.config, seed=SEED, override=Override(headers=headers),
+            modes=[HypothesisTestMode.EXAMPLES, HypothesisTestMode.COVERAGE],
+            settings=settings))()
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        run = hypothesis.seed(SEED)(settings(hypothesis.given(
+            case=operation.as_strategy(mode, headers=headers))(check)))
+        try:
+            run()
+        except hypothesis.errors.Unsatisfiable:
+            continue  # no invalid input exists for it (an operation without inputs)
