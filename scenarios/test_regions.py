@@ -73,6 +73,26 @@ def finished_analysis(client: Any, analysis_id: str) -> Any:
         timeout=90, interval=0.5, description=f"analysis {analysis_id} to finish")
 
 
+def spot_quality_at_full_traffic(clickhouse: Any, customer_id: str, opt_id: str
+                                 ) -> float | None:
+    """The spot variant's quality while the rollout held 100 %: throughput-weighted per pool,
+    the pools weighed by their samples (each pool is one service of the fleet)."""
+    rows = clickhouse.execute(
+        "SELECT pool, count(), sum(quality_score * throughput_rps) / sum(throughput_rps) "
+        "FROM workload_metrics WHERE customer_id = %(c)s AND optimization_id = %(o)s AND "
+        "traffic_pct = 100 AND variant = 'spot' AND throughput_rps > 0 GROUP BY pool",
+        {"c": customer_id, "o": opt_id})
+    n = sum(r[1] for r in rows)
+    return round(sum(r[1] * r[2] for r in rows) / n, 4) if n else None
+
+
+def pools_sampled(clickhouse: Any, customer_id: str, spec: FleetSpec) -> bool:
+    rows = clickhouse.execute(
+        "SELECT pool, count() FROM workload_metrics WHERE customer_id = %(c)s AND "
+        "variant = 'on_demand' AND throughput_rps > 0 GROUP BY pool", {"c": customer_id})
+    return {p for p, n in rows if n >= 3} >= {p.name for p in spec.pools}
+
+
 def assert_inventory_is(inventory: Any, region: str, ids: list[str]) -> None:
     listed = sorted(i.instance_id for i in inventory.instances)
     assert listed == sorted(ids), f"discover({region}) lists {listed}, the fleet there is " \
@@ -83,7 +103,7 @@ def assert_inventory_is(inventory: Any, region: str, ids: list[str]) -> None:
 
 @pytest.mark.req("REQ-SPOT-01", "REQ-SPOT-06", "REQ-SPOT-07")
 def test_a_fleet_outside_the_default_region_is_analysed_and_migrated_there(
-        test_customer, west_ec2, ec2, ws_client, narrative):
+        test_customer, west_ec2, ec2, ws_client, clickhouse, narrative):
     client = test_customer.client
     catalogue = client.catalogue()
     assert catalogue.hours_per_month == 730, catalogue.hours_per_month
@@ -101,6 +121,10 @@ def test_a_fleet_outside_the_default_region_is_analysed_and_migrated_there(
             f"on-demand prices x 730 h give ${expected:,.2f}"
         assert client.get_costs(region=EAST).monthly_cost == 0, \
             f"{EAST} has no instance of this customer"
+        # The agents judge pools on the workload's samples: wait until every pool has some.
+        wait_for_condition(lambda: pools_sampled(clickhouse, test_customer.id, WEST_FLEET),
+                           timeout=60, interval=1,
+                           description="3+ on-demand samples of each pool in ClickHouse")
         say(f"{len(fleet.instance_ids)} instances in {WEST}: ${cost_before:,.2f}/month")
 
     with phase(2, f"A full analysis of {WEST}: every agent reports, findings per pool"):
@@ -156,7 +180,13 @@ def test_a_fleet_outside_the_default_region_is_analysed_and_migrated_there(
             f"on-demand instance replaced by one spot instance: {dict(want)}"
         assert customer_instances(ec2, test_customer.id) == [], \
             f"the rollout launched instances in {EAST} for a fleet in {WEST}"
-        say(f"{len(left)} spot instances run in {WEST}; nothing in {EAST}")
+        measured = spot_quality_at_full_traffic(clickhouse, test_customer.id, opt_id)
+        assert opt.quality_score is not None and measured is not None and \
+            abs(opt.quality_score - measured) <= 0.005, \
+            f"the optimization reports quality {opt.quality_score}; the spot variant served " \
+            f"{measured} at 100 % traffic (ClickHouse, every pool)"
+        say(f"{len(left)} spot instances run in {WEST}; nothing in {EAST}; quality "
+            f"{opt.quality_score} (measured {measured:.4f})")
 
     with phase(5, "The bill and the report of the region show the realised savings"):
         cost_after = client.get_costs(region=WEST).monthly_cost
@@ -220,3 +250,18 @@ def test_a_customer_with_fleets_in_two_regions_sees_each_region_apart(
             assert abs(d["projected_monthly_cost"] - projected) <= 0.01, \
                 (region, d["projected_monthly_cost"], projected)
         say("one proposal per region, each with its own instances and prices")
+
+    with phase(4, "Analysing a region again refers to its open proposal: no duplicate"):
+        west_rec = client.get_analysis(started[WEST]).recommendation_ids
+        again = finished_analysis(client, client.start_analysis("cost", region=WEST).id)
+        assert again.status == "completed" and set(again.recommendation_ids) <= set(west_rec), \
+            f"a second {WEST} analysis proposed {again.recommendation_ids}, the open " \
+            f"proposal is {west_rec}"
+        referred = [e.data.get("recommendation_id") for e in client.audit(entity_id=again.id).data
+                    if e.action == "deduplicated"]
+        assert referred == west_rec, f"the second analysis's audit refers to {referred}, the " \
+            f"open proposal is {west_rec}"
+        listed = client.list_recommendations(kind="spot_migration").data
+        assert len(listed) == 2, \
+            f"expected one open spot migration per region, got {[(r.id, r.status) for r in listed]}"
+        say(f"the second {WEST} analysis refers to {west_rec[0]}")

@@ -6,9 +6,9 @@ first completed one's `cost_before`; `current_monthly_cost` is live. A rolled-ba
 optimization leaves no step `pending` and the bill at its baseline;
 `GET /api/v1/recommendations?status=` lists only recommendations in that state.
 
-What this catches: a report that counts a rolled-back optimization's savings (or its cost
-before as the baseline), a rollback that leaves steps pending, a status filter that lets
-other states through.
+What this catches: a canary that sends more than its 10% to spot, a report that counts a
+rolled-back optimization's savings (or its cost before as the baseline), a rollback that
+leaves steps pending, a status filter that lets other states through.
 """
 
 from __future__ import annotations
@@ -41,6 +41,17 @@ def validated_spot_migration(client, ws_client, exclude: set[str]):
     return rec
 
 
+def canary_spot_share(clickhouse, customer_id: str, opt_id: str) -> float | None:
+    """The spot variant's share of the throughput at the 10% step, over the seconds in which
+    both variants served (a spot instance joins the workload's inventory a few s late)."""
+    ((spot, total),) = clickhouse.execute(
+        "SELECT sum(s), sum(t) FROM (SELECT ts, sumIf(throughput_rps, variant = 'spot') AS s, "
+        "sum(throughput_rps) AS t, uniqExact(variant) AS v FROM workload_metrics "
+        "WHERE customer_id = %(c)s AND optimization_id = %(o)s AND traffic_pct = 10 "
+        "GROUP BY ts) WHERE v = 2", {"c": customer_id, "o": opt_id})
+    return None if not total else spot / total
+
+
 def assert_status_filter_holds(client) -> dict[str, set[str]]:
     """Each ``?status=`` lists exactly the recommendations in that state."""
     every = client.list_recommendations().data
@@ -58,7 +69,7 @@ def assert_status_filter_holds(client) -> dict[str, set[str]]:
 
 @pytest.mark.req("REQ-ROLL-02", "REQ-ROLL-03", "REQ-SPOT-07")
 def test_a_rolled_back_optimization_counts_for_nothing_in_the_report(
-        test_customer, test_infrastructure, ws_client, narrative):
+        test_customer, test_infrastructure, ws_client, clickhouse, narrative):
     client = test_customer.client
     narrative.banner("SAVINGS REPORT AFTER A ROLLBACK")
 
@@ -68,12 +79,16 @@ def test_a_rolled_back_optimization_counts_for_nothing_in_the_report(
         opt_id = client.approve_recommendation(first.id).optimization_id
         say(f"Baseline ${cost_before:,.2f}/month; optimization {opt_id}")
 
-    with phase(2, "The customer rolls it back during the canary"):
+    with phase(2, "The canary serves 10% from spot; then the customer rolls back"):
         ws_client.wait_for_event(
-            "optimization.step_running",
-            lambda e: e.entity_id == opt_id and e.data.get("step") == "shift_traffic_10",
+            "optimization.step_completed",
+            lambda e: e.entity_id == opt_id and e.data.get("step") == "validate_10",
             timeout=90)
         client.rollback_optimization(opt_id, reason="changed my mind")
+        share = canary_spot_share(clickhouse, test_customer.id, opt_id)
+        assert share is not None and 0.05 <= share <= 0.15, \
+            f"at the 10% step the spot variant served {share} of the throughput " \
+            "(ClickHouse, seconds where both variants ran)"
         opt = wait_for_optimization_status(client, opt_id, FINISHED, timeout=120,
                                            events=ws_client)
         cost_now = client.get_costs().monthly_cost
