@@ -3,14 +3,17 @@
 Two sources, the recorded one first:
 
 - ``mutants/coverage-map.json``, recorded by `make test-all` (see _coverage_map.py): the
-  scenario tests that ran the very lines a patch changes. They run slowest first, so with
-  xdist the long ones start early and the short ones fill the gaps; the first failure stops
-  the run.
+  scenario tests that ran the very lines a patch changes. It is a superset (its attribution
+  by time is conservative; with several xdist workers, 30-100 tests for a busy line), so it
+  prunes the hand map: of the tests the hand map names for the file, those that ran the
+  lines (a test that never ran them cannot see them changed); when it names none that did,
+  all that did. They run slowest first, so with xdist the long ones start early and the
+  short ones fill the gaps; the first failure stops the run.
 - ``mutants/test-map.toml``, kept by hand, per platform file pattern. It is used for a file
   the recording cannot speak for: not in the map (not Python, never loaded), changed since
   the recording, or whose patched lines ran only at start-up or under no test. Its tests
-  that the recording cannot run (marked ``serial``: `make test-all` leaves them out) are
-  added for every file::
+  that the recording never ran (marked ``serial``: `make test-all` leaves them out; or
+  newer than the recording) are kept for every file::
 
     default = ["scenarios/test_spot_migration.py"]    # files no pattern matches
     [files]
@@ -112,27 +115,43 @@ class Selector:
         return None
 
     def plan(self, mutant: Mutant) -> Selection:
-        found: set[str] = set()
-        hand: dict[str, None] = {}
+        recorded: set[str] = set()  # node ids the recording ties to the patched lines
+        unknown: dict[str, None] = {}  # hand-map entries the recording cannot judge
         basis: list[str] = []
+        seconds = self.recorded.tests if self.recorded is not None else {}
         for path in mutant.files:
+            named = self.hand.tests_for_file(path)
             why = self._unusable(path)
             if why is None and self.recorded is not None:
                 lines = mutant.original_lines(path)
-                tests = self.recorded.tests_for(path, lines)
-                if tests:
-                    found |= tests
-                    basis.append(f"{path}: recorded map, {len(tests)} test(s) ran line(s) "
-                                 f"{ranges(lines)}")
-                    hand.update((t, None) for t in self.hand.tests_for_file(path)
-                                if self._serial(t))
+                ran = self.recorded.tests_for(path, lines)
+                if ran:
+                    # The recording is a superset (see _coverage_map): a test it never saw
+                    # run these lines cannot see them changed. The hand map's tests that
+                    # ran them are kept; if none did, every test that ran them.
+                    kept = {t for t in ran if any(_names(e, t) for e in named)}
+                    recorded |= kept or ran
+                    unseen = [e for e in named if self._serial(e) or not any(
+                        _names(e, t) for t in seconds)]
+                    unknown.update((e, None) for e in unseen)
+                    basis.append(
+                        f"{path}: recorded map, {len(ran)} test(s) ran line(s) {ranges(lines)}, "
+                        + (f"{len(kept)} of them named by test-map.toml" if kept else
+                           "none named by test-map.toml, so all of them")
+                        + (f"; {len(unseen)} it never ran (serial or newer)" if unseen else ""))
                     continue
                 startup = self.recorded.files[path].startup
                 why = (f"line(s) {ranges(lines)} ran only at start-up"
                        if lines and set(lines) <= startup else
                        f"no recorded test ran line(s) {ranges(lines)}")
-            hand.update((t, None) for t in self.hand.tests_for_file(path))
+            unknown.update((t, None) for t in named)
             basis.append(f"{path}: test-map.toml ({why})")
-        seconds = self.recorded.tests if self.recorded is not None else {}
-        first = sorted(found, key=lambda t: (-seconds.get(t, 0.0), t))
-        return Selection(first + [t for t in hand if t not in found], basis, bool(found))
+        first = sorted(recorded, key=lambda t: (-seconds.get(t, 0.0), t))
+        rest = [t for t in unknown if not any(_names(t, r) for r in recorded)]
+        return Selection(first + rest, basis, bool(recorded))
+
+
+def _names(entry: str, test: str) -> bool:
+    """Whether a test-map entry (a file, a folder or a node id) takes in the node id."""
+    return test == entry or test.startswith(entry.rstrip("/") + ("::" if entry.endswith(".py")
+                                                                 else "/"))

@@ -94,26 +94,45 @@ def test_contexts_come_from_coverage_data_with_the_container_prefix_dropped() ->
 
 # -- selection --------------------------------------------------------------------------------
 
-def hand(tmp_path: Path) -> SelectionMap:
+def hand(tmp_path: Path, named: str = '"scenarios/t.py", "scenarios/new.py::x", '
+         '"scenarios/serial.py"') -> SelectionMap:
     (tmp_path / "map.toml").write_text(
-        'default = ["d"]\n[files]\n"optiinfra/x.py" = ["hand1", "scenarios/serial.py"]\n')
+        f'default = ["d"]\n[files]\n"optiinfra/x.py" = [{named}]\n')
     return SelectionMap.load(tmp_path / "map.toml")
 
 
-def selector(tmp_path: Path, source: bytes = SOURCE) -> Selector:
-    return Selector(hand(tmp_path), recorded(), read_source=lambda _p: source,
+def selector(tmp_path: Path, source: bytes = SOURCE, named: str | None = None) -> Selector:
+    return Selector(hand(tmp_path, *([named] if named else [])), recorded(),
+                    read_source=lambda _p: source,
                     is_serial=lambda t: t.startswith("scenarios/serial"))
 
 
-def test_the_recorded_tests_of_the_patched_lines_run_slowest_first(tmp_path: Path) -> None:
-    m = parse_patch(write_patch(tmp_path, "c", diff=DIFF.replace(
-        " a = 1\n-b = 2\n+b = 3\n c = 3", " a = 1\n b = 2\n-c = 3\n+c = 4")))
+LINE_3 = DIFF.replace(" a = 1\n-b = 2\n+b = 3\n c = 3", " a = 1\n b = 2\n-c = 3\n+c = 4")
+
+
+def test_the_recording_prunes_the_hand_map_to_the_tests_that_ran_the_lines(
+        tmp_path: Path) -> None:
+    m = parse_patch(write_patch(tmp_path, "c", diff=LINE_3))
     plan = selector(tmp_path).plan(m)
-    # line 3: both scenarios, b (6 s) before a (1.7 s); then the serial test the recording
-    # could not run; not the hand map's other tests
-    assert plan.tests == ["scenarios/t.py::b", "scenarios/t.py::a", "scenarios/serial.py"]
+    # line 3 ran under both tests of scenarios/t.py: b (6 s) before a (1.7 s); then what the
+    # recording never ran (a newer test, a serial one), as the hand map lists them
+    assert plan.tests == ["scenarios/t.py::b", "scenarios/t.py::a", "scenarios/new.py::x",
+                          "scenarios/serial.py"]
     assert plan.recorded
-    assert plan.basis == ["optiinfra/x.py: recorded map, 2 test(s) ran line(s) 3"]
+    assert plan.basis == ["optiinfra/x.py: recorded map, 2 test(s) ran line(s) 3, 2 of them "
+                          "named by test-map.toml; 2 it never ran (serial or newer)"]
+    # line 2 ran under a only: b goes, though the hand map names its file
+    m2 = parse_patch(write_patch(tmp_path, "b"))
+    assert selector(tmp_path).plan(m2).tests[0] == "scenarios/t.py::a"
+    assert "scenarios/t.py::b" not in selector(tmp_path).plan(m2).tests
+
+
+def test_when_the_hand_map_names_no_test_that_ran_the_lines_all_that_did_run(
+        tmp_path: Path) -> None:
+    m = parse_patch(write_patch(tmp_path, "c", diff=LINE_3))
+    plan = selector(tmp_path, named='"scenarios/t.py::zzz_gone"').plan(m)
+    assert plan.tests[:2] == ["scenarios/t.py::b", "scenarios/t.py::a"]
+    assert "none named by test-map.toml, so all of them" in plan.basis[0]
 
 
 def test_an_inserted_line_is_judged_by_its_neighbours(tmp_path: Path) -> None:
