@@ -23,7 +23,8 @@ NIGHTLY_PORT_BASE ?= 500
 export NIGHTLY_SHARDS NIGHTLY_PARALLEL NIGHTLY_PORT_BASE
 
 .PHONY: help setup docker chromium venv images start-test-env stop-test-env health-check logs \
-        test test-unit test-fast test-e2e test-all test-security bench-stack lint clean mutation \
+        test test-unit test-fast test-e2e test-all test-security test-remote-engine bench-stack \
+        lint clean mutation \
         validate-rc \
         nightly nightly-shard merge-reports durations images-load images-save
 
@@ -140,6 +141,14 @@ validate-rc: venv  ## RC=<tag | docker-save archive | targets/x.toml | source>: 
 	@# Nothing is built for a tag or an archive; a url target file makes no Docker call.
 	@E2E_PROJECT=$(RC_PROJECT) E2E_PORT_OFFSET=$(RC_PORT_OFFSET) \
 	  $(PY) -m harness validate-rc "$(RC)" --workers $(E2E_WORKERS) --pytest-args "$(PYTEST_ARGS)"
+
+# The remote-engine lane (scenarios/stack/test_remote_engine.py, about 3 min): a private
+# second dockerd on tcp://127.0.0.2:23750 (scripts/private-engine.sh), images loaded into it, a
+# stack and scenarios on it; everything removed after. Not in `make test`; in `make nightly`.
+test-remote-engine: images  ## the stack and scenarios on a second, private Docker engine (remote-engine lane)
+	@$(PYTEST) scenarios/stack/test_remote_engine.py -m remote_engine -p no:randomly $(PYTEST_ARGS)
+
+nightly: export E2E_REMOTE_ENGINE = 1
 
 bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory
 	@$(PY) scripts/bench_stack.py

@@ -51,6 +51,20 @@ if engine_ok && compose_ok; then
   exit 0
 fi
 
+# An engine named by DOCKER_HOST (tcp://, ssh://) or a docker context is not ours to start:
+# wait for it a little (it may be starting), then say which one does not answer.
+remote_engine() {
+  case ${DOCKER_HOST:-} in unix://*|"") ;; *) echo "$DOCKER_HOST"; return 0 ;; esac
+  local ctx
+  ctx=$(docker context show 2>/dev/null) || return 1
+  [ -n "$ctx" ] && [ "$ctx" != default ] && echo "docker context '$ctx'"
+}
+if remote=$(remote_engine); then
+  wait_until "the engine at $remote to answer 'docker info'" "$DOCKERD_WAIT_S" 0.5 docker info \
+    || die "the engine at $remote does not answer (DOCKER_HOST / docker context). Start it there, or unset DOCKER_HOST (docker context use default) for the local engine."
+  engine_ok && compose_ok && exit 0
+fi
+
 can_provision() {
   [ "$(id -u)" = 0 ] && [ -r /etc/os-release ] && grep -qi '^ID=debian' /etc/os-release
 }

@@ -40,3 +40,16 @@ def test_timeout_message_matches_wait_for():
         wait_for(lambda: False, timeout=0, description="a missing file")
     python_first = str(err.value).splitlines()[0]
     assert FIRST_LINE.match(python_first), python_first
+
+
+def test_an_engine_named_by_docker_host_is_waited_for_not_started():
+    """A remote engine (DOCKER_HOST=tcp://...) is not this machine's to start: the script
+    waits for it, then names it, instead of starting a local dockerd."""
+    # Port 9 (discard) on a loopback address: nothing answers there, and nothing leaves.
+    env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin:/usr/local/bin",
+           "DOCKER_HOST": "tcp://127.0.0.2:9", "DOCKERD_WAIT_S": "1"}
+    got = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, timeout=60,
+                         env=env, check=False)
+    assert got.returncode == 1, got.stderr
+    assert "ERROR: the engine at tcp://127.0.0.2:9 does not answer" in got.stderr
+    assert "starting dockerd" not in got.stderr
