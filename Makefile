@@ -46,16 +46,19 @@ chromium:  ## make sure Debian's chromium answers (the browser lane drives it); 
 
 venv: .venv/.stamp  ## python virtualenv only (no Docker needed)
 
-setup: docker venv chromium  ## engine + virtualenv + chromium: everything the other targets need
+# setup and images run their independent steps side by side (scripts/prepare.sh: engine then
+# base image, virtualenv, chromium, wheelhouse) and print each step's time.
+setup:  ## engine + virtualenv + chromium (side by side): everything the other targets need
+	@bash scripts/prepare.sh setup
 
-images: setup  ## base image (bootstrapped if no registry), wheelhouse, all images (cached)
-	@bash scripts/wheelhouse.sh
+images:  ## engine, venv, chromium, wheelhouse, base image (side by side), then all images (cached)
+	@bash scripts/prepare.sh images
 	@# (assign, then export: `export X=$$(cmd)` would hide a failure of cmd)
-	@base=$$(bash scripts/base-image.sh) && export E2E_BASE_IMAGE=$$base && \
+	@t0=$$(date +%s); base=$$(bash scripts/base-image.sh) && export E2E_BASE_IMAGE=$$base && \
 	  echo "[images] building on $$E2E_BASE_IMAGE" && \
 	  docker compose --progress plain -f docker-compose.e2e.yml build 2>&1 \
 	    | awk '/^#[0-9]+ \[[a-z]/ && !/internal\]/ {sub(/^#[0-9]+ /, ""); print "  [build] " substr($$0, 1, 140); next} /ERROR|error|failed/ {print}' ; \
-	  exit $${PIPESTATUS[0]}
+	  rc=$${PIPESTATUS[0]}; echo "[images] build done in $$(( $$(date +%s) - t0 ))s (exit $$rc)"; exit $$rc
 
 # E2E_TARGET=images (E2E_IMAGE_TAG or E2E_IMAGE_ARCHIVE): the given images, nothing built
 start-test-env: $(if $(filter images,$(E2E_TARGET)),setup,images)  ## start the stack and wait until every service is healthy
