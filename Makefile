@@ -24,6 +24,7 @@ export NIGHTLY_SHARDS NIGHTLY_PARALLEL NIGHTLY_PORT_BASE
 
 .PHONY: help setup docker chromium venv images start-test-env stop-test-env health-check logs \
         test test-unit test-fast test-e2e test-all test-security test-remote-engine bench-stack \
+        bench-cold \
         lint clean mutation \
         validate-rc \
         nightly nightly-shard merge-reports durations images-load images-save
@@ -152,6 +153,15 @@ test-remote-engine: images  ## the stack and scenarios on a second, private Dock
 	@$(PYTEST) scenarios/stack/test_remote_engine.py -m remote_engine -p no:randomly $(PYTEST_ARGS)
 
 nightly: export E2E_REMOTE_ENGINE = 1
+
+# Cold start (fresh clone, engine with no image) to all healthy, each step beside the baseline
+# in benchmarks/cold-start.txt. Default: a private engine with an empty data root; this
+# machine's engine and images are left alone. BENCH_COLD_DESTRUCTIVE=1 stops this machine's
+# engine and removes its optiinfra-e2e images first (a warning, 10 s to cancel).
+BENCH_COLD_PROJECT ?= optiinfra-e2e-bench-cold
+BENCH_COLD_PORT_OFFSET ?= 600
+bench-cold:  ## cold start to all-healthy in a fresh clone on an empty engine; each step vs the baseline
+	@E2E_PROJECT=$(BENCH_COLD_PROJECT) E2E_PORT_OFFSET=$(BENCH_COLD_PORT_OFFSET) bash scripts/bench-cold.sh
 
 bench-stack: images  ## warm time-to-healthy (harness vs plain compose), teardown, memory
 	@$(PY) scripts/bench_stack.py
