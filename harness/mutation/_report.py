@@ -107,8 +107,9 @@ def to_markdown(run: MutationRun) -> str:
         out += ["", "## Where a mutant's seconds go (median per phase)", "",
                 "| " + " | ".join(medians) + " |", "|" + "---:|" * len(medians),
                 "| " + " | ".join(f"{v:.1f}" for v in medians.values()) + " |", "",
-                "`pytest start` is each pytest session's own start (collection, plugins, "
-                "workers) outside the tests; `tests` includes it."]
+                "`pytest start`: the pytest sessions' wall time outside the tests (start, "
+                "collection, workers; with xdist the tests' seconds are divided by the "
+                "workers); `tests` includes it. `deploy` is the sum of its parts."]
     if run.controls:
         out += ["", "## Controls (must survive)", "", "| control | outcome | killer |",
                 "|---|---|---|"]
