@@ -41,7 +41,8 @@ chromium:  ## make sure Debian's chromium answers (the browser lane drives it); 
 .venv/.stamp: requirements-test.txt pyproject.toml
 	@echo "[setup] creating .venv with the harness and its test dependencies..."
 	@python3 -m venv .venv
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt -e . \
+	@# --no-compile: bytecode is written on first import instead of for every module at install
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-test.txt -e . \
 	  2> >(grep -v 'is ignored: it is neither' >&2)
 	@touch $@
 
@@ -52,14 +53,8 @@ venv: .venv/.stamp  ## python virtualenv only (no Docker needed)
 setup:  ## engine + virtualenv + chromium (side by side): everything the other targets need
 	@bash scripts/prepare.sh setup
 
-images:  ## engine, venv, chromium, wheelhouse, base image (side by side), then all images (cached)
+images:  ## engine, venv, chromium, wheelhouse, base image side by side, then every image (cached)
 	@bash scripts/prepare.sh images
-	@# (assign, then export: `export X=$$(cmd)` would hide a failure of cmd)
-	@t0=$$(date +%s); base=$$(bash scripts/base-image.sh) && export E2E_BASE_IMAGE=$$base && \
-	  echo "[images] building on $$E2E_BASE_IMAGE" && \
-	  docker compose --progress plain -f docker-compose.e2e.yml build 2>&1 \
-	    | awk '/^#[0-9]+ \[[a-z]/ && !/internal\]/ {sub(/^#[0-9]+ /, ""); print "  [build] " substr($$0, 1, 140); next} /ERROR|error|failed/ {print}' ; \
-	  rc=$${PIPESTATUS[0]}; echo "[images] build done in $$(( $$(date +%s) - t0 ))s (exit $$rc)"; exit $$rc
 
 # E2E_TARGET=images (E2E_IMAGE_TAG or E2E_IMAGE_ARCHIVE): the given images, nothing built
 start-test-env: $(if $(filter images,$(E2E_TARGET)),setup,images)  ## start the stack and wait until every service is healthy

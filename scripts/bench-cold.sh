@@ -84,7 +84,7 @@ declare -A got=(
   [venv]=$(step '\[prepare\] venv done in [0-9.]+s')
   [wheelhouse]=$(step '\[prepare\] wheelhouse done in [0-9.]+s')
   [base_image]=$(step '\[prepare\] base image done in [0-9.]+s')
-  [prepare_wall]=$(step '\[prepare\] images ready in [0-9.]+s')
+  [images_wall]=$(step '\[prepare\] images ready in [0-9.]+s')
   [build]=$(step '\[images\] build done in [0-9]+s')
   [up]=$(step 'all [0-9]+ services healthy in [0-9.]+s')
   [total]=$(awk -v ms="$total_ms" 'BEGIN{printf "%.1f", ms/1000}')
@@ -94,7 +94,7 @@ if [ -f "$repo/$BASELINE" ]; then
   while read -r k v _; do [[ "$k" =~ ^# ]] || [ -z "$k" ] || base[$k]=$v; done <"$repo/$BASELINE"
 fi
 printf '\n%-14s %10s %10s\n' step "now (s)" "baseline"
-for k in engine venv wheelhouse base_image prepare_wall build up total; do
+for k in engine venv wheelhouse base_image build images_wall up total; do
   printf '%-14s %10s %10s\n' "$k" "${got[$k]:--}" "${base[$k]:--}"
 done
-printf '\n(baseline: %s; steps before "build" overlap when side by side, so they do not add up)\n' "$BASELINE"
+printf '\n(baseline: %s. images_wall: make images from start to every image built; side by\n side, venv overlaps the base image, wheelhouse and build, so the steps do not add up)\n' "$BASELINE"

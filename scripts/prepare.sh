@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# What `make setup` / `make images` need before a build, the independent steps side by side:
-#   engine (scripts/ensure-docker.sh) -> base image (scripts/base-image.sh, needs the engine)
-#   virtualenv (make venv)   wheelhouse (scripts/wheelhouse.sh, `images` only)   chromium
+# `make setup` / `make images`, the independent steps side by side:
+#   engine (scripts/ensure-docker.sh) -> base image (scripts/base-image.sh) --+
+#   wheelhouse (scripts/wheelhouse.sh) ----------------------------------------+-> build
+#   virtualenv (make venv)      chromium                    (`images`: wheelhouse, base, build)
+# The build (scripts/build-images.sh) needs no virtualenv: it runs while pip still installs.
 # On a bare machine these are minutes each; one after another they were most of a cold start.
 # Each step's output goes to a log, shown when the step fails; each step's time is printed as
 #   [prepare] <step> done in <s>s
@@ -40,19 +42,28 @@ run_step() {
   return "$rc"
 }
 
-engine_then_base() {
-  run_step engine bash scripts/ensure-docker.sh || return 1
-  [ "$what" = images ] || return 0
-  run_step "base image" bash scripts/base-image.sh
+# engine -> base image, beside the wheelhouse; then the build (its lines shown as they come)
+images_chain() {
+  run_step wheelhouse bash scripts/wheelhouse.sh &
+  local wheels=$!
+  run_step engine bash scripts/ensure-docker.sh || { wait "$wheels"; return 1; }
+  [ "$what" = images ] || { wait "$wheels"; return 0; }
+  run_step "base image" bash scripts/base-image.sh || { wait "$wheels"; return 1; }
+  wait "$wheels" || return 1
+  bash scripts/build-images.sh
 }
 
-steps=(engine_then_base "run_step venv make --no-print-directory -s venv"
+steps=("run_step venv make --no-print-directory -s venv"
        "run_step chromium bash scripts/ensure-chromium.sh")
-[ "$what" = images ] && steps+=("run_step wheelhouse bash scripts/wheelhouse.sh")
+if [ "$what" = images ]; then
+  steps=(images_chain "${steps[@]}")
+else
+  steps=("run_step engine bash scripts/ensure-docker.sh" "${steps[@]}")
+fi
 
 status=0
 if [ "$PARALLEL" = 1 ]; then
-  say "side by side: engine (then base image), virtualenv, chromium$([ "$what" = images ] && echo ", wheelhouse")..."
+  say "side by side: engine$([ "$what" = images ] && echo " then base image, wheelhouse (then the build)"), virtualenv, chromium..."
   pids=()
   for s in "${steps[@]}"; do
     # shellcheck disable=SC2086  # the step is a function name and its words
@@ -68,7 +79,8 @@ else
   if [ "$what" = images ] && [ $status = 0 ]; then
     run_step wheelhouse bash scripts/wheelhouse.sh || status=1
     [ $status = 0 ] && { run_step "base image" bash scripts/base-image.sh || status=1; }
+    [ $status = 0 ] && { bash scripts/build-images.sh || status=1; }
   fi
 fi
-[ "$status" = 0 ] || { say "ERROR: a step failed (its output is above); nothing was built."; exit 1; }
+[ "$status" = 0 ] || { say "ERROR: a step failed (its output is above)."; exit 1; }
 say "$what ready in $(secs $(( $(now_ms) - start_ms )))s"
