@@ -491,6 +491,10 @@ class PytestRunner:
                "--no-build", "--keep-stack", "--no-bundle",
                f"--junitxml={out_dir / f'junit-{part}.xml'}",
                f"--artifacts-dir={out_dir / 'artifacts'}"]
+        # Hypothesis and schemathesis load as pytest plugins in every session and cost
+        # seconds to import (12 s of 20 under load here): only when a selected file uses them.
+        if not any(self._mentions(t, ("hypothesis", "schemathesis")) for t in tests):
+            cmd += ["-p", "no:schemathesis", "-p", "no:hypothesispytest"]
         # one node id gains nothing from workers, and starting them costs seconds
         workers = min(self.workers, 1 if _single(tests) else self.workers)
         parallel = workers > 1 and not serial
@@ -514,11 +518,15 @@ class PytestRunner:
         return SuiteRun("passed", time.monotonic() - t0, tests_run=total, test_seconds=inside)
 
     def may_be_serial(self, test: str) -> bool:
+        return self._mentions(test, ("mark.serial",))
+
+    def _mentions(self, test: str, words: Sequence[str]) -> bool:
         path = (self.cwd or Path.cwd()) / test.split("::", 1)[0]
         try:
-            return "mark.serial" in path.read_text()
+            text = path.read_text()
         except OSError:
-            return True  # a folder or an unreadable file: let pytest decide
+            return True  # a folder or an unreadable file: assume it does
+        return any(w in text for w in words)
 
     def _session(self, tests: Sequence[str], timeout: float, out_dir: Path, *,
                  serial: bool) -> SuiteRun:

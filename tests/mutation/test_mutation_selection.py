@@ -470,3 +470,14 @@ def test_in_place_the_streams_come_back_empty_with_their_groups(
     live._empty_redis(None)  # type: ignore[arg-type]
     assert done == [("multi-del", "tasks:cost"), ("group", "tasks:cost", "agents", "0"),
                     ("exec",), ("del", "lease:1"), ("close",)]
+
+
+def test_hypothesis_and_schemathesis_load_only_for_files_that_use_them(tmp_path: Path) -> None:
+    (tmp_path / "test_plain.py").write_text("def test_a(): pass\n")
+    (tmp_path / "test_fuzz.py").write_text("import schemathesis\n")
+    runner = live.PytestRunner(cwd=tmp_path)
+    plain = runner.command(["test_plain.py::test_a"], tmp_path, serial=False)
+    assert "no:schemathesis" in plain and "no:hypothesispytest" in plain
+    both = runner.command(["test_plain.py", "test_fuzz.py"], tmp_path, serial=False)
+    assert "no:schemathesis" not in both
+    assert "no:schemathesis" not in runner.command(["missing/"], tmp_path, serial=False)
