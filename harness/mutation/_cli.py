@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                                   reset=args.reset)
         runner = PytestRunner(workers=args.workers, cwd=REPO_ROOT)
         selector = Selector(hand_map, recorded, read_source=workspace.read_source,
-                            is_serial=runner.may_be_serial)
+                            is_serial=runner.may_be_serial, read_test=_read_test)
         print(f"[mutation] {len(mutants)} patch(es) from {args.catalogue}, platform source "
               f"{args.rev} ({workspace.commit}), stack '{config.project_name}', services: "
               f"{', '.join(platform.services)}")
@@ -129,6 +129,13 @@ def _point_to(run: MutationRun, scratch: Path, final: Path) -> None:
     """Details name log files where they end up, not in the scratch folder."""
     for r in run.results:
         r.detail = r.detail.replace(str(scratch), str(final))
+
+
+def _read_test(path: str) -> str | None:
+    try:
+        return (REPO_ROOT / path).read_text()
+    except OSError:
+        return None
 
 
 def _relative(path: Path) -> Path:

@@ -481,3 +481,15 @@ def test_hypothesis_and_schemathesis_load_only_for_files_that_use_them(tmp_path:
     both = runner.command(["test_plain.py", "test_fuzz.py"], tmp_path, serial=False)
     assert "no:schemathesis" not in both
     assert "no:schemathesis" not in runner.command(["missing/"], tmp_path, serial=False)
+
+
+def test_a_test_written_after_the_recording_is_kept(tmp_path: Path) -> None:
+    m = parse_patch(write_patch(tmp_path, "b"))
+    files = {"scenarios/t.py": "def a():\n    pass\n\ndef b():\n    pass\n\n"
+                               "async def test_c_new():\n    pass\n"}
+    sel = Selector(hand(tmp_path, '"scenarios/t.py"'), recorded(), read_source=lambda _p: SOURCE,
+                   read_test=files.get)
+    plan = sel.plan(m)
+    # line 2 ran under a; b is recorded and did not run it; c is newer than the recording
+    assert plan.tests == ["scenarios/t.py::a", "scenarios/t.py::test_c_new"]
+    assert "1 it never ran (serial or newer)" in plan.basis[0]
