@@ -60,6 +60,7 @@ class Walk:
     links: Counter[str] = field(default_factory=Counter)  # links followed, answered 2xx
     chains: dict[str, list[str]] = field(default_factory=dict)  # case id -> steps to it
     deepest: list[str] = field(default_factory=list)
+    failure: str = ""  # the first failure, as told to the tester
 
 
 def _machine(schema: Any, token: str, admin: str, scanner: ResponseScanner,
@@ -83,7 +84,13 @@ def _machine(schema: Any, token: str, admin: str, scanner: ResponseScanner,
                 else []
             self._label = f"{case.operation.label} (via {via})"
             walk.chains[case.id] = [*parent, self._label]
-            return super().step(input)
+            try:
+                return super().step(input)
+            except Exception as e:  # any error of a step (transport too) is kept, then raised
+                walk.failure = walk.failure or (
+                    f"stateful step {len(walk.chains[case.id])} of a walk along the links "
+                    f"failed\n{_story(walk.chains[case.id])}\n\n{type(e).__name__}: {e}")
+                raise
 
         def validate_response(self, response: Any, case: Any,
                               additional_checks: Any = None, **kwargs: Any) -> None:
@@ -101,21 +108,26 @@ def _machine(schema: Any, token: str, admin: str, scanner: ResponseScanner,
                                  response.text, sent if isinstance(sent, bytes)
                                  else sent.encode(),
                                  [str(v) for v in (case.query or {}).values()], case.path)
-            story = "the steps that led here:\n" + "\n".join(
-                f"  {i}. {s}" for i, s in enumerate(chain, 1))
+            story = _story(chain)
             if found:
-                raise AssertionError(
+                walk.failure = walk.failure or (
                     "response scanner:\n" + "\n".join(map(str, found)) + f"\n\n{story}\n\n"
                     "Reproduce the last step with:\n\n    "
                     + case.as_curl_command(headers=dict(request.headers)))
+                raise AssertionError(walk.failure)
             try:
                 case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None,
                                        recorder=self.recorder)
             except FailureGroup as e:  # told as a walk: the steps, then schemathesis' report
-                raise AssertionError(f"stateful step {len(chain)} of a walk along the links "
-                                     f"failed\n{story}\n\n{e}") from e
+                walk.failure = walk.failure or (
+                    f"stateful step {len(chain)} of a walk along the links failed\n{story}\n\n{e}")
+                raise AssertionError(walk.failure) from e
 
     return hypothesis.seed(SEED)(PortalWorkflow)
+
+
+def _story(chain: list[str]) -> str:
+    return "the steps that led here:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(chain, 1))
 
 
 def test_stateful_fuzz_follows_the_links(endpoints: Endpoints, test_customer: Customer,
@@ -146,6 +158,14 @@ def test_stateful_fuzz_follows_the_links(endpoints: Endpoints, test_customer: Cu
                 max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
                 database=None, phases=[hypothesis.Phase.generate],
                 suppress_health_check=list(hypothesis.HealthCheck)))
+        except Exception as e:
+            # Hypothesis replays a failing walk to report it, but the live stack has moved on
+            # (new ids, new states): the replay may differ and end in its own "Flaky" error.
+            # The first failure, as it happened, is what the tester needs.
+            if walk.failure:
+                pytest.fail(f"{walk.failure}\n\n(Hypothesis' replay of the walk: "
+                            f"{type(e).__name__})", pytrace=False)
+            raise
         finally:
             followed = ", ".join(f"{k} {n}" for k, n in sorted(walk.links.items()))
             record_figure(
