@@ -142,7 +142,7 @@ def test_stateful_fuzz_follows_the_links(endpoints: Endpoints, test_customer: Cu
                                       timeout=120)
         say(f"recommendation {rec.id} validated: the walk can approve it")
 
-    walk = Walk()
+    walk, replay = Walk(), ""
     with phase(2, f"{SCENARIOS} walks of up to {STEPS} steps along the portal's links"):
         schema = schemathesis.openapi.from_url(
             f"{endpoints.portal_url}/openapi.json", timeout=60,
@@ -161,11 +161,10 @@ def test_stateful_fuzz_follows_the_links(endpoints: Endpoints, test_customer: Cu
         except Exception as e:
             # Hypothesis replays a failing walk to report it, but the live stack has moved on
             # (new ids, new states): the replay may differ and end in its own "Flaky" error.
-            # The first failure, as it happened, is what the tester needs.
-            if walk.failure:
-                pytest.fail(f"{walk.failure}\n\n(Hypothesis' replay of the walk: "
-                            f"{type(e).__name__})", pytrace=False)
-            raise
+            # The first failure, as it happened, is what the tester needs (told once, below).
+            if not walk.failure:
+                raise
+            replay = type(e).__name__
         finally:
             followed = ", ".join(f"{k} {n}" for k, n in sorted(walk.links.items()))
             record_figure(
@@ -175,6 +174,9 @@ def test_stateful_fuzz_follows_the_links(endpoints: Endpoints, test_customer: Cu
                 f"deepest walk {len(walk.deepest)} steps, seed {SEED}, "
                 f"E2E_FUZZ_EXAMPLES={EXAMPLES}")
             say("deepest walk: " + " -> ".join(walk.deepest))
+        if walk.failure:
+            pytest.fail(f"{walk.failure}\n\n(Hypothesis' replay of the walk: {replay})",
+                        pytrace=False)
 
     with phase(3, "The walks fed answers into next steps"):
         assert walk.links, (
