@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from python_on_whales import DockerClient
 
 from harness.domain import REPO_ROOT
 from harness.targets.plugin import target_of
@@ -62,7 +63,21 @@ class RcRun:
 
 
 @pytest.fixture
-def validate_rc(tmp_path: Path) -> Iterator[Any]:
+def own_tag() -> Iterator[str]:
+    """A repository of the test's own; its images are removed once its stack is down
+    (validate_rc depends on it, so it is torn down after validate_rc's stack)."""
+    repo = f"optiinfra-rc-proof-{os.getpid()}"
+    yield repo
+    docker = DockerClient()
+    for image in docker.image.list(filters={"reference": f"{repo}/*"}):
+        # a tag of an image others run is only untagged; the broken image goes
+        docker.image.remove([t for t in image.repo_tags if t.startswith(f"{repo}/")],
+                            force=True, prune=True)
+    assert docker.image.list(filters={"reference": f"{repo}/*"}) == []
+
+
+@pytest.fixture
+def validate_rc(tmp_path: Path, own_tag: str) -> Iterator[Any]:
     """``validate_rc(rc, pytest_args, **env)``: ``python -m harness validate-rc`` as make
     runs it, on the rc2 stack; the stack is removed afterwards whatever happened."""
     bin_dir, log = tmp_path / "bin", tmp_path / "docker-calls.log"

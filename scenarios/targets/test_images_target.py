@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,18 +40,6 @@ KILLER = "test_decisions_are_409_when_not_allowed_and_isolated"
 @pytest.fixture
 def docker() -> DockerClient:
     return DockerClient()
-
-
-@pytest.fixture
-def own_tag(docker: DockerClient) -> Iterator[str]:
-    """A repository of this test's own; its images are removed afterwards."""
-    repo = f"optiinfra-rc-proof-{os.getpid()}"
-    yield repo
-    for image in docker.image.list(filters={"reference": f"{repo}/*"}):
-        # a tag of an image others run is only untagged; the broken image goes
-        docker.image.remove([t for t in image.repo_tags if t.startswith(f"{repo}/")],
-                            force=True, prune=True)
-    assert docker.image.list(filters={"reference": f"{repo}/*"}) == []
 
 
 def archive_config_id(archive: Path) -> str:
