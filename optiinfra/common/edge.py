@@ -209,7 +209,7 @@ class HeaderTimeoutProtocol(H11Protocol):
     keep-alive timer stops at the first byte, so a client that sends half a request (or half
     a WebSocket handshake) and stalls would hold the connection forever."""
 
-    header_timeout_s = 0.5  # Settings.header_timeout_s: a stalled handshake is cut within 1 s
+    header_timeout_s = 0.8  # Settings.header_timeout_s: a stalled handshake is cut within 1 s
     # h11 bounds only a head that arrives in pieces; one that arrives whole is parsed at any
     # size (a 64 KiB WebSocket handshake was accepted). Measured here before h11 sees it.
     max_head_bytes = MAX_HEAD_BYTES

@@ -223,10 +223,10 @@ def test_a_stalled_request_head_is_cut_and_a_complete_one_served(served: int) ->
 
 def test_the_head_deadline_leaves_margin_under_the_promised_second() -> None:
     """docs/api.md promises a stalled handshake is refused within a second; at a 1 s deadline
-    the lane measured 1.00 s, so the default is half of it (the service and the protocol
-    class agree)."""
+    the lane measured 1.00 s, so the default leaves a fifth of it for timer lateness (0.5 s
+    made honest clients on a loaded machine get 408s); the service and the protocol class agree."""
     default = Settings(admin_token=ADMIN).header_timeout_s
-    assert default <= 0.5 and HeaderTimeoutProtocol.header_timeout_s == default
+    assert default <= 0.8 and HeaderTimeoutProtocol.header_timeout_s == default
 
 
 @pytest.mark.parametrize("pieces", [1, 8])
