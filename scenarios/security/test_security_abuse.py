@@ -22,7 +22,7 @@ from harness.domain import Customer, Endpoints
 pytestmark = [pytest.mark.e2e, pytest.mark.security]
 
 MAX_BODY = 64 * 1024  # docs/api.md, Errors: MAX_BODY_BYTES
-HEADER_TIMEOUT_S = 0.5  # docs/api.md, Errors: HEADER_TIMEOUT_S
+HEADER_TIMEOUT_S = 0.8  # docs/api.md, Errors: HEADER_TIMEOUT_S
 REFUSED_WITHIN_S = 1.0  # docs/api.md, Errors: a stalled or oversized handshake is refused
 
 
@@ -115,7 +115,8 @@ def _stalled(host: str, port: int, head: bytes) -> tuple[float, bytes]:
 
 def test_stalled_or_oversized_websocket_handshakes_are_cut_within_a_second(
         endpoints: Endpoints, test_customer: Customer, record_figure: Any) -> None:
-    host, port = "127.0.0.1", endpoints.portal_port
+    # the engine's host (a remote engine publishes elsewhere than loopback)
+    host, port = urlsplit(endpoints.portal_url).hostname or "127.0.0.1", endpoints.portal_port
     start = (f"GET /ws/events?token={test_customer.token} HTTP/1.1\r\nHost: {host}\r\n"
              "Upgrade: websocket\r\nConnection: Upgrade\r\n").encode()
     took, answer = _stalled(host, port, start)  # the blank line that ends the head never comes
