@@ -541,8 +541,11 @@ class PytestRunner:
                                     env={**os.environ, "E2E_KEEP_RUNS": "0"})
             try:
                 rc = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+            except BaseException as exc:
+                # its own session: an interrupt of this run does not reach it otherwise
                 _stop_group(proc)
+                if not isinstance(exc, subprocess.TimeoutExpired):
+                    raise
                 return SuiteRun("timed_out", time.monotonic() - t0,
                                message=f"selected tests still running after the deadline "
                                        f"(log: {log})")
