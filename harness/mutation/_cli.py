@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(platform.services)}")
         engine = MutationEngine(
             workspace, platform, runner, selector, logs,
-            image_repository=PLATFORM_IMAGE.split(":")[0], test_timeout_s=args.timeout,
+            # per stack: two runs on two stacks must not share (or remove) each other's images
+            image_repository=f"{PLATFORM_IMAGE.split(':')[0]}-{config.project_name}",
+            test_timeout_s=args.timeout,
             out=lambda line: print(line, flush=True))
         t0 = time.monotonic()
         load_before = os.getloadavg()[1]
