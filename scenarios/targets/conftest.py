@@ -69,11 +69,11 @@ def own_tag() -> Iterator[str]:
     repo = f"optiinfra-rc-proof-{os.getpid()}"
     yield repo
     docker = DockerClient()
-    for image in docker.image.list(filters={"reference": f"{repo}/*"}):
+    for image in docker.image.list(filters=[("reference", f"{repo}/*")]):
         # a tag of an image others run is only untagged; the broken image goes
         docker.image.remove([t for t in image.repo_tags if t.startswith(f"{repo}/")],
                             force=True, prune=True)
-    assert docker.image.list(filters={"reference": f"{repo}/*"}) == []
+    assert docker.image.list(filters=[("reference", f"{repo}/*")]) == []
 
 
 @pytest.fixture
