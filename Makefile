@@ -23,7 +23,8 @@ NIGHTLY_PORT_BASE ?= 500
 export NIGHTLY_SHARDS NIGHTLY_PARALLEL NIGHTLY_PORT_BASE
 
 .PHONY: help setup docker chromium venv images start-test-env stop-test-env health-check logs \
-        test test-unit test-fast test-e2e test-all test-security test-remote-engine bench-stack \
+        test test-unit test-fast test-e2e test-all test-security test-remote-engine test-rc-proofs \
+        bench-stack \
         bench-cold \
         lint clean mutation \
         validate-rc \
@@ -146,6 +147,11 @@ validate-rc: venv  ## RC=<tag | docker-save archive | targets/x.toml | source>: 
 # stack and scenarios on it; everything removed after. Not in `make test`; in `make nightly`.
 test-remote-engine: images  ## the stack and scenarios on a second, private Docker engine (remote-engine lane)
 	@$(PYTEST) scenarios/stack/test_remote_engine.py -m remote_engine -p no:randomly $(PYTEST_ARGS)
+
+# validate-rc's own e2e proofs (scenarios/targets/test_images_target.py): a docker save archive
+# is GO with nothing built; a broken image set is NO-GO (that one is not in `make test` yet).
+test-rc-proofs: images  ## validate-rc's proofs: archive GO, broken image set NO-GO (own stacks)
+	@E2E_RC_BROKEN_PROOF=1 $(PYTEST) scenarios/targets/test_images_target.py -p no:randomly $(PYTEST_ARGS)
 
 nightly: export E2E_REMOTE_ENGINE = 1
 
