@@ -21,9 +21,13 @@ from harness.domain import REPO_ROOT
 from harness.targets.plugin import target_of
 
 RC_PROJECT, RC_OFFSET = "optiinfra-e2e-rc2", "800"
-# Inherited settings that belong to the outer run, not to the validation under test.
+# Inherited settings that belong to the outer run, not to the validation under test. The
+# E2E_*_URL ones are set by scenarios/platform/conftest.py in the outer process whenever make
+# test collects that folder: inherited, they sent the inner run's platform tests to the outer
+# stack (a broken image set came out GO, an archive NO-GO, depending on the order).
 _OUTER = ("E2E_RUN_ID", "E2E_SESSION", "E2E_TARGET", "E2E_IMAGE_", "E2E_ARTIFACTS_DIR",
-          "E2E_PROJECT", "E2E_PORT_OFFSET", "E2E_COMPOSE_FILE", "PYTEST_XDIST")
+          "E2E_PROJECT", "E2E_PORT_OFFSET", "E2E_COMPOSE_FILE", "PYTEST_XDIST",
+          "E2E_PORTAL_URL", "E2E_AWS_URL", "E2E_QDRANT_URL")
 RECORDER = """#!/bin/sh
 # docker, recorded; a build of any kind is refused (the images target builds nothing)
 echo "$*" >> "{log}"
