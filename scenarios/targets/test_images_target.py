@@ -108,14 +108,6 @@ def build_broken_platform(patch: Path, tag: str, scratch: Path) -> None:
                    capture_output=True)
 
 
-# Out of `make test` for now: on a fresh clone inside `make test` the broken image's run came
-# out GO (its killer passed), while run alone (`make test-rc-proofs`) it is NO-GO as it should
-# be. Until that difference is understood, `make test` shows this skip rather than a verdict
-# nobody can trust either way.
-@pytest.mark.skipif(os.environ.get("E2E_RC_BROKEN_PROOF") != "1",
-                    reason="NO-GO proof of a broken image set: run by `make test-rc-proofs` "
-                           "(E2E_RC_BROKEN_PROOF=1); out of make test until a fresh-clone GO "
-                           "is explained")
 def test_a_broken_image_set_is_no_go_naming_the_requirement_and_its_bundle(
         validate_rc, docker: DockerClient, own_tag: str, tmp_path: Path) -> None:
     # setup: a platform image with a real bug (mutants/), tagged in this test's own repository
