@@ -371,14 +371,25 @@ class DockerPlatform:
 
 
 def _reset_postgres(ep: Endpoints) -> None:
+    _on_postgres_tables(ep, "DROP TABLE IF EXISTS {} CASCADE")
+
+
+def _empty_postgres(ep: Endpoints) -> None:
+    # lock_timeout: a running service's open transaction holds a lock for a moment
+    _on_postgres_tables(ep, "TRUNCATE {} RESTART IDENTITY CASCADE", "SET lock_timeout = '20s'")
+
+
+def _on_postgres_tables(ep: Endpoints, statement: str, *before: str) -> None:
+    """``statement`` once over every table of the public schema (none: nothing runs)."""
     pg = postgres_connect(ep)
     try:
         pg.autocommit = True
+        for sql in before:
+            pg.execute(sql)
         tables = [r[0] for r in pg.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
         if tables:
-            pg.execute("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables)
-                       + " CASCADE")
+            pg.execute(statement.format(", ".join(f'"{t}"' for t in tables)))
     finally:
         pg.close()
 
@@ -389,38 +400,6 @@ def _reset_redis(ep: Endpoints) -> None:
         rds.flushall()
     finally:
         rds.close()
-
-
-def _reset_clickhouse(ep: Endpoints) -> None:
-    ch = clickhouse_connect(ep)
-    try:
-        for (table,) in ch.execute("SHOW TABLES"):
-            ch.execute(f"DROP TABLE IF EXISTS `{table}`")
-    finally:
-        ch.disconnect()
-
-
-def _reset_qdrant(ep: Endpoints) -> None:
-    # Plain HTTP: importing qdrant-client alone costs seconds.
-    with httpx.Client(base_url=ep.qdrant_url, timeout=30) as http:
-        got = http.get("/collections")
-        got.raise_for_status()
-        for col in got.json()["result"]["collections"]:
-            http.delete(f"/collections/{col['name']}").raise_for_status()
-
-
-def _empty_postgres(ep: Endpoints) -> None:
-    pg = postgres_connect(ep)
-    try:
-        pg.autocommit = True
-        pg.execute("SET lock_timeout = '20s'")  # a running service's open transaction
-        tables = [r[0] for r in pg.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
-        if tables:
-            pg.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                       + " RESTART IDENTITY CASCADE")
-    finally:
-        pg.close()
 
 
 def _empty_redis(ep: Endpoints) -> None:
@@ -442,28 +421,46 @@ def _empty_redis(ep: Endpoints) -> None:
         rds.close()
 
 
+def _reset_clickhouse(ep: Endpoints) -> None:
+    _on_clickhouse_tables(ep, "DROP TABLE IF EXISTS")
+
+
 def _empty_clickhouse(ep: Endpoints) -> None:
+    _on_clickhouse_tables(ep, "TRUNCATE TABLE IF EXISTS")
+
+
+def _on_clickhouse_tables(ep: Endpoints, statement: str) -> None:
     ch = clickhouse_connect(ep)
     try:
         for (table,) in ch.execute("SHOW TABLES"):
-            ch.execute(f"TRUNCATE TABLE IF EXISTS `{table}`")
+            ch.execute(f"{statement} `{table}`")
     finally:
         ch.disconnect()
+
+
+def _reset_qdrant(ep: Endpoints) -> None:
+    # Plain HTTP: importing qdrant-client alone costs seconds.
+    with httpx.Client(base_url=ep.qdrant_url, timeout=30) as http:
+        for name in _qdrant_collections(http):
+            http.delete(f"/collections/{name}").raise_for_status()
 
 
 def _empty_qdrant(ep: Endpoints) -> None:
     """Each collection recreated from its own vector settings: a running service has
     checked once that it exists and does not look again."""
     with httpx.Client(base_url=ep.qdrant_url, timeout=30) as http:
-        got = http.get("/collections")
-        got.raise_for_status()
-        for col in got.json()["result"]["collections"]:
-            name = col["name"]
+        for name in _qdrant_collections(http):
             info = http.get(f"/collections/{name}")
             info.raise_for_status()
             vectors = info.json()["result"]["config"]["params"]["vectors"]
             http.delete(f"/collections/{name}").raise_for_status()
             http.put(f"/collections/{name}", json={"vectors": vectors}).raise_for_status()
+
+
+def _qdrant_collections(http: httpx.Client) -> list[str]:
+    got = http.get("/collections")
+    got.raise_for_status()
+    return [col["name"] for col in got.json()["result"]["collections"]]
 
 
 def _reset_aws(ep: Endpoints) -> None:

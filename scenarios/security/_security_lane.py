@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import uuid
 from collections.abc import Iterable
@@ -17,11 +18,24 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Served without credentials on both HTTP services (docs/api.md, "Who may call what").
 PUBLIC = {("GET", "/health"), ("GET", "/ready")}
+
+# The fuzzing phases' shared settings (test_security_fuzz.py, test_security_stateful.py): a
+# bounded, seeded budget in make test; E2E_FUZZ_EXAMPLES raises it for a deep run.
+EXAMPLES = int(os.environ.get("E2E_FUZZ_EXAMPLES", "5"))
+SEED = 20261203
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
 
 
 @dataclass(frozen=True)

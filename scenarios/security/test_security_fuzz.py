@@ -22,7 +22,6 @@ The stateful phase (links followed) is ``test_security_stateful.py``.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -31,33 +30,31 @@ import httpx
 import hypothesis
 import pytest
 import schemathesis
-from _security_lane import ResponseScanner, collected_operations, fetch_spec, operations
+from _security_lane import (
+    CHECKS,
+    EXAMPLES,
+    SEED,
+    ResponseScanner,
+    collected_operations,
+    fetch_spec,
+    operations,
+)
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.generation.hypothesis.builder import (
     HypothesisTestConfig,
     HypothesisTestMode,
     create_test,
 )
 from schemathesis.generation.overrides import Override
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from harness.domain import Endpoints
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]
 
-EXAMPLES = int(os.environ.get("E2E_FUZZ_EXAMPLES", "5"))
-SEED = 20261203
 # No example database (a run never depends on an earlier one); shrinking kept: a failure
 # reports the smallest request that still fails.
 PHASES = [hypothesis.Phase.explicit, hypothesis.Phase.generate, hypothesis.Phase.shrink]
 DEEP = EXAMPLES > 20
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
 
 
 def _config() -> Any:

@@ -13,7 +13,6 @@ bounds it: twice as many scenarios, each of up to 8 steps (15 above 20).
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,28 +20,18 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from _security_lane import ResponseScanner
+from _security_lane import CHECKS, EXAMPLES, SEED, ResponseScanner
 from _tenants import TENANT_FLEET
-from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from harness.core import phase, say
 from harness.domain import Customer, Endpoints, Fleet, FleetSpec, wait_for_recommendation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]
 
-EXAMPLES = int(os.environ.get("E2E_FUZZ_EXAMPLES", "5"))
-SEED = 20261203
 SCENARIOS = 2 * EXAMPLES
 STEPS = 15 if EXAMPLES > 20 else 8
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
 AUTH = (ParameterLocation.HEADER, "Authorization")
 
 
