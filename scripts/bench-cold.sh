@@ -85,7 +85,7 @@ declare -A got=(
   [wheelhouse]=$(step '\[prepare\] wheelhouse done in [0-9.]+s')
   [base_image]=$(step '\[prepare\] base image done in [0-9.]+s')
   [images_wall]=$(step '\[prepare\] images ready in [0-9.]+s')
-  [build]=$(step '\[images\] build( \([a-z]+\))? done in [0-9]+s')
+  [build]=$(step '\[images\] build done in [0-9]+s')
   [up]=$(step 'all [0-9]+ services healthy in [0-9.]+s')
   [total]=$(awk -v ms="$total_ms" 'BEGIN{printf "%.1f", ms/1000}')
 )
@@ -97,4 +97,4 @@ printf '\n%-14s %10s %10s\n' step "now (s)" "baseline"
 for k in engine venv wheelhouse base_image build images_wall up total; do
   printf '%-14s %10s %10s\n' "$k" "${got[$k]:--}" "${base[$k]:--}"
 done
-printf '\n(baseline: %s. images_wall: make images from start to every image built; build: the\n build part that ended last, from its start; side by side, venv overlaps the base image,\n wheelhouse and build, so the steps do not add up)\n' "$BASELINE"
+printf '\n(baseline: %s. images_wall: make images from start to every image built; side by\n side, venv overlaps the base image, wheelhouse and build, so the steps do not add up)\n' "$BASELINE"

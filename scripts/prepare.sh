@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make setup` / `make images`, the independent steps side by side:
-#   engine (scripts/ensure-docker.sh) -> base image (scripts/base-image.sh) -> build (early) -+
-#   wheelhouse (scripts/wheelhouse.sh) ------------------------------------> build (wheels) -+
+#   engine (scripts/ensure-docker.sh) -> base image (scripts/base-image.sh) --+
+#   wheelhouse (scripts/wheelhouse.sh) ----------------------------------------+-> build
 #   virtualenv (make venv)      chromium                    (`images`: wheelhouse, base, build)
 # The build (scripts/build-images.sh) needs no virtualenv: it runs while pip still installs.
 # On a bare machine these are minutes each; one after another they were most of a cold start.
@@ -42,19 +42,15 @@ run_step() {
   return "$rc"
 }
 
-# engine -> base image, beside the wheelhouse; then what needs no wheel is built while the
-# wheelhouse may still download, and the rest once it is there (lines shown as they come)
+# engine -> base image, beside the wheelhouse; then the build (its lines shown as they come)
 images_chain() {
   run_step wheelhouse bash scripts/wheelhouse.sh &
-  local wheels=$! early rc=0
+  local wheels=$!
   run_step engine bash scripts/ensure-docker.sh || { wait "$wheels"; return 1; }
   [ "$what" = images ] || { wait "$wheels"; return 0; }
   run_step "base image" bash scripts/base-image.sh || { wait "$wheels"; return 1; }
-  bash scripts/build-images.sh early &
-  early=$!
-  if wait "$wheels"; then bash scripts/build-images.sh wheels || rc=1; else rc=1; fi
-  wait "$early" || rc=1
-  return "$rc"
+  wait "$wheels" || return 1
+  bash scripts/build-images.sh
 }
 
 steps=("run_step venv make --no-print-directory -s venv"
