@@ -8,7 +8,9 @@ Two sources, the recorded one first:
   prunes the hand map: of the tests the hand map names for the file, those that ran the
   lines (a test that never ran them cannot see them changed); when it names none that did,
   all that did. They run slowest first, so with xdist the long ones start early and the
-  short ones fill the gaps; the first failure stops the run.
+  short ones fill the gaps; the first failure stops the run. The hand map's first test (its
+  most likely killer) runs before them even where the recording did not tie it to the lines:
+  a recording taken under load misses some, and a missed killer is a false survivor.
 - ``mutants/test-map.toml``, kept by hand, per platform file pattern. It is used for a file
   the recording cannot speak for: not in the map (not Python, never loaded), changed since
   the recording, or whose patched lines ran only at start-up or under no test. Its tests
@@ -133,6 +135,7 @@ class Selector:
     def plan(self, mutant: Mutant) -> Selection:
         recorded: set[str] = set()  # node ids the recording ties to the patched lines
         unknown: dict[str, None] = {}  # hand-map entries the recording cannot judge
+        pinned: dict[str, None] = {}  # the hand map's first test, where the recording missed it
         basis: list[str] = []
         seconds = self.recorded.tests if self.recorded is not None else {}
         for path in mutant.files:
@@ -151,11 +154,19 @@ class Selector:
                         _names(e, t) for t in seconds)]
                     unseen += [t for e in named if e not in unseen for t in self._newer(e)]
                     unknown.update((e, None) for e in unseen)
+                    # The hand map's first test is its most likely killer: it runs first even
+                    # where the recording did not tie it to these lines (a recording taken
+                    # on a loaded machine misses some; a missed killer is a false survivor).
+                    if named and not any(_names(named[0], t) for t in kept | set(unseen)):
+                        pinned.setdefault(named[0], None)
+                        unseen = [*unseen, named[0]]
                     basis.append(
                         f"{path}: recorded map, {len(ran)} test(s) ran line(s) {ranges(lines)}, "
                         + (f"{len(kept)} of them named by test-map.toml" if kept else
                            "none named by test-map.toml, so all of them")
-                        + (f"; {len(unseen)} it never ran (serial or newer)" if unseen else ""))
+                        + (f"; {len(unseen)} it never ran (serial or newer)" if unseen else "")
+                        + (f"; test-map.toml's first, {named[0]}, first" if named[0] in pinned
+                           else ""))
                     continue
                 startup = self.recorded.files[path].startup
                 why = (f"line(s) {ranges(lines)} ran only at start-up"
@@ -164,8 +175,8 @@ class Selector:
             unknown.update((t, None) for t in named)
             basis.append(f"{path}: test-map.toml ({why})")
         first = sorted(recorded, key=lambda t: (-seconds.get(t, 0.0), t))
-        rest = [t for t in unknown if not any(_names(t, r) for r in recorded)]
-        return Selection(first + rest, basis, bool(recorded))
+        rest = [t for t in unknown if t not in pinned and not any(_names(t, r) for r in recorded)]
+        return Selection([*pinned, *first, *rest], basis, bool(recorded))
 
 
 def _names(entry: str, test: str) -> bool:

@@ -116,8 +116,15 @@ def test_similar_fleet_lists_the_pattern_and_gains_confidence(
     rec = json_ok(second.get(f"/api/v1/recommendations/{done['recommendation_ids'][0]}"))
     ids = {p["id"] for p in rec["similar_patterns"]}
     assert j1.optimization["pattern_id"] in ids or len(ids) >= 5, rec["similar_patterns"]
-    assert rec["confidence"] >= j1.recommendation["confidence"], (
-        rec["confidence"], j1.recommendation["confidence"])
+    before, after = j1.recommendation["confidence"], rec["confidence"]
+    # A close (score >= 0.8) completed migration raises confidence, up to a cap no fleet
+    # reaches with fewer than four such successes behind it: then it must really rise.
+    successes = [p for p in j1.recommendation["similar_patterns"]
+                 if p["score"] >= 0.8 and p["outcome"] == "completed"]
+    if j1.optimization["pattern_id"] in ids and len(successes) < 4:
+        assert after > before, (after, before, rec["similar_patterns"])
+    else:
+        assert after >= before, (after, before, rec["similar_patterns"])
 
 
 @pytest.mark.req("REQ-ROLL-01")

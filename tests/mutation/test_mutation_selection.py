@@ -135,6 +135,20 @@ def test_when_the_hand_map_names_no_test_that_ran_the_lines_all_that_did_run(
     assert "none named by test-map.toml, so all of them" in plan.basis[0]
 
 
+def test_the_hand_maps_first_test_runs_first_where_the_recording_missed_it(
+        tmp_path: Path) -> None:
+    # line 2 ran under a only, but the hand map's favourite killer is b: the recording can
+    # miss a test (a loaded machine's timing), so b runs first, then what the recording says
+    m = parse_patch(write_patch(tmp_path, "b"))
+    plan = selector(tmp_path, named='"scenarios/t.py::b", "scenarios/t.py::a"').plan(m)
+    assert plan.tests == ["scenarios/t.py::b", "scenarios/t.py::a"]
+    assert "test-map.toml's first, scenarios/t.py::b, first" in plan.basis[0]
+    # when the recording keeps it, nothing moves
+    kept = selector(tmp_path, named='"scenarios/t.py::a", "scenarios/t.py::b"').plan(m)
+    assert kept.tests == ["scenarios/t.py::a"]
+    assert "first," not in kept.basis[0]
+
+
 def test_an_inserted_line_is_judged_by_its_neighbours(tmp_path: Path) -> None:
     m = parse_patch(write_patch(tmp_path, "ins", diff=INSERT))
     assert m.original_lines("optiinfra/x.py") == [2, 3]
