@@ -1,6 +1,7 @@
 """The platform rides out a datastore restart (services reconnect, stay healthy, and the
 next journey completes) and an agent killed in the middle of a task (the restarted agent
-picks the task up again and runs it exactly once). These restart or pause shared containers, so they
+picks the task up again and runs it exactly once; a task whose consumer never comes back is
+claimed by a live agent and runs exactly once). These restart or pause shared containers, so they
 run alone (`serial`): `make test` runs them before the parallel suite, on the same stack.
 """
 
@@ -151,3 +152,50 @@ def test_a_task_whose_agent_dies_is_picked_up_again_and_runs_once(
             docker.container.unpause(workload)
         if not agent.state.running:
             docker.container.start(agent)
+
+
+@pytest.mark.req("REQ-RESIL-03")
+def test_a_task_whose_consumer_never_comes_back_is_claimed_and_runs_once(
+        stack, test_customer, ec2, redis_client, ws_client):
+    client = test_customer.client
+    docker = DockerClient()
+    agent, workload = _container(stack, "agent-application"), _container(stack, "workload")
+    stream, group = TASKS.format(agent="application"), GROUP.format(agent="application")
+    ghost = f"gone-for-good-{test_customer.id[:8]}"
+    try:
+        with phase(1, "The application agent takes a validation it cannot finish yet"):
+            docker.container.pause(workload)  # no samples: the baseline check waits
+            launch_fleet(ec2, test_customer.id, DEFAULT_FLEET)
+            client.start_analysis("cost")
+            rec = wait_for_recommendation(client, kind="spot_migration", timeout=60,
+                                          events=ws_client)
+            task_id = f"validate:{rec.id}:application"
+            held = wait_for(lambda: _pending(redis_client, "application", task_id),
+                            timeout=15, interval=0.1, until=bool,
+                            description=f"the application agent to take task {task_id}")
+
+        with phase(2, "Its agent dies and the task's consumer never comes back"):
+            docker.container.kill(agent)
+            # What a replica scaled away leaves: the task pending under a consumer no process
+            # will ever read as again (the restarted agent's own pending list is empty).
+            redis_client.xclaim(stream, group, ghost, 0, [held["message_id"]], justid=True)
+            docker.container.unpause(workload)
+            docker.container.start(agent)
+            say(f"task {task_id} left pending under consumer {ghost}; agent restarted")
+
+        with phase(3, "A live agent claims the idle task and runs it exactly once"):
+            rec = wait_for_validation(client, rec.id, timeout=120, events=ws_client)
+            verdicts = [(v.agent, v.verdict) for v in rec.validations]
+            assert rec.status == "validated", f"recommendation is '{rec.status}': {verdicts}"
+            assert [a for a, _ in verdicts].count("application") == 1, verdicts
+            left = _pending(redis_client, "application", task_id)
+            assert left is None, f"task still unacknowledged after it ran: {left}"
+            say(f"claimed from {ghost} and validated once: {verdicts}")
+    finally:
+        agent.reload()
+        workload.reload()
+        if workload.state.paused:
+            docker.container.unpause(workload)
+        if not agent.state.running:
+            docker.container.start(agent)
+        redis_client.xgroup_delconsumer(stream, group, ghost)
