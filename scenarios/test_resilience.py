@@ -7,7 +7,11 @@ run alone (`serial`): `make test` runs them before the parallel suite, on the sa
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -99,9 +103,23 @@ def _pending(redis_client, agent: str, task_id: str) -> dict | None:
     return None
 
 
-@pytest.mark.req("REQ-RESIL-02")
-def test_a_task_whose_agent_dies_is_picked_up_again_and_runs_once(
-        stack, test_customer, ec2, redis_client, ws_client):
+@dataclass
+class HeldTask:
+    """An application agent's validation task, taken and held unacknowledged."""
+
+    docker: DockerClient
+    agent: Any
+    workload: Any
+    rec: Any
+    task_id: str
+    held: dict
+
+
+@contextlib.contextmanager
+def _application_task_held(stack, test_customer, ec2, redis_client, ws_client
+                           ) -> Iterator[HeldTask]:
+    """Phase 1 of the agent-death scenarios; afterwards, whatever happened, the workload runs
+    and the agent is up again."""
     client = test_customer.client
     docker = DockerClient()
     agent, workload = _container(stack, "agent-application"), _container(stack, "workload")
@@ -119,7 +137,22 @@ def test_a_task_whose_agent_dies_is_picked_up_again_and_runs_once(
                             timeout=15, interval=0.1, until=bool,
                             description=f"the application agent to take task {task_id}")
             say(f"task {task_id} held by {held['consumer']}, unacknowledged")
+        yield HeldTask(docker, agent, workload, rec, task_id, held)
+    finally:
+        agent.reload()
+        workload.reload()
+        if workload.state.paused:
+            docker.container.unpause(workload)
+        if not agent.state.running:
+            docker.container.start(agent)
 
+
+@pytest.mark.req("REQ-RESIL-02")
+def test_a_task_whose_agent_dies_is_picked_up_again_and_runs_once(
+        stack, test_customer, ec2, redis_client, ws_client):
+    client = test_customer.client
+    with _application_task_held(stack, test_customer, ec2, redis_client, ws_client) as t:
+        docker, agent, workload, rec, task_id = t.docker, t.agent, t.workload, t.rec, t.task_id
         with phase(2, "The agent is killed mid-task and comes back"):
             docker.container.kill(agent)  # SIGKILL: no chance to finish or hand back
             docker.container.unpause(workload)
@@ -145,57 +178,35 @@ def test_a_task_whose_agent_dies_is_picked_up_again_and_runs_once(
             status = wait_for(stack.status, timeout=120, interval=1, until=lambda s: s.all_ready,
                               description="every service healthy after the agent's restart")
             say(status.brief())
-    finally:
-        agent.reload()
-        workload.reload()
-        if workload.state.paused:
-            docker.container.unpause(workload)
-        if not agent.state.running:
-            docker.container.start(agent)
 
 
 @pytest.mark.req("REQ-RESIL-03")
 def test_a_task_whose_consumer_never_comes_back_is_claimed_and_runs_once(
         stack, test_customer, ec2, redis_client, ws_client):
     client = test_customer.client
-    docker = DockerClient()
-    agent, workload = _container(stack, "agent-application"), _container(stack, "workload")
     stream, group = TASKS.format(agent="application"), GROUP.format(agent="application")
     ghost = f"gone-for-good-{test_customer.id[:8]}"
     try:
-        with phase(1, "The application agent takes a validation it cannot finish yet"):
-            docker.container.pause(workload)  # no samples: the baseline check waits
-            launch_fleet(ec2, test_customer.id, DEFAULT_FLEET)
-            client.start_analysis("cost")
-            rec = wait_for_recommendation(client, kind="spot_migration", timeout=60,
-                                          events=ws_client)
-            task_id = f"validate:{rec.id}:application"
-            held = wait_for(lambda: _pending(redis_client, "application", task_id),
-                            timeout=15, interval=0.1, until=bool,
-                            description=f"the application agent to take task {task_id}")
+        with _application_task_held(stack, test_customer, ec2, redis_client, ws_client) as t:
+            docker, agent, workload, rec, task_id = (t.docker, t.agent, t.workload, t.rec,
+                                                     t.task_id)
+            held = t.held
+            with phase(2, "Its agent dies and the task's consumer never comes back"):
+                docker.container.kill(agent)
+                # What a replica scaled away leaves: the task pending under a consumer no process
+                # will ever read as again (the restarted agent's own pending list is empty).
+                redis_client.xclaim(stream, group, ghost, 0, [held["message_id"]], justid=True)
+                docker.container.unpause(workload)
+                docker.container.start(agent)
+                say(f"task {task_id} left pending under consumer {ghost}; agent restarted")
 
-        with phase(2, "Its agent dies and the task's consumer never comes back"):
-            docker.container.kill(agent)
-            # What a replica scaled away leaves: the task pending under a consumer no process
-            # will ever read as again (the restarted agent's own pending list is empty).
-            redis_client.xclaim(stream, group, ghost, 0, [held["message_id"]], justid=True)
-            docker.container.unpause(workload)
-            docker.container.start(agent)
-            say(f"task {task_id} left pending under consumer {ghost}; agent restarted")
-
-        with phase(3, "A live agent claims the idle task and runs it exactly once"):
-            rec = wait_for_validation(client, rec.id, timeout=120, events=ws_client)
-            verdicts = [(v.agent, v.verdict) for v in rec.validations]
-            assert rec.status == "validated", f"recommendation is '{rec.status}': {verdicts}"
-            assert [a for a, _ in verdicts].count("application") == 1, verdicts
-            left = _pending(redis_client, "application", task_id)
-            assert left is None, f"task still unacknowledged after it ran: {left}"
-            say(f"claimed from {ghost} and validated once: {verdicts}")
+            with phase(3, "A live agent claims the idle task and runs it exactly once"):
+                rec = wait_for_validation(client, rec.id, timeout=120, events=ws_client)
+                verdicts = [(v.agent, v.verdict) for v in rec.validations]
+                assert rec.status == "validated", f"recommendation is '{rec.status}': {verdicts}"
+                assert [a for a, _ in verdicts].count("application") == 1, verdicts
+                left = _pending(redis_client, "application", task_id)
+                assert left is None, f"task still unacknowledged after it ran: {left}"
+                say(f"claimed from {ghost} and validated once: {verdicts}")
     finally:
-        agent.reload()
-        workload.reload()
-        if workload.state.paused:
-            docker.container.unpause(workload)
-        if not agent.state.running:
-            docker.container.start(agent)
         redis_client.xgroup_delconsumer(stream, group, ghost)
