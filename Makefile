@@ -26,7 +26,7 @@ export NIGHTLY_SHARDS NIGHTLY_PARALLEL NIGHTLY_PORT_BASE
         test test-unit test-fast test-e2e test-all test-security test-remote-engine test-rc-proofs \
         bench-stack \
         bench-cold \
-        lint clean mutation \
+        lint clean mutation mutation-history \
         validate-rc \
         nightly nightly-shard merge-reports durations images-load images-save
 
@@ -113,6 +113,9 @@ mutation: images  ## mutants/ against the e2e suite on a running stack: kill rat
 	  if [ $$was_up = 0 ]; then trap '$(PY) -m harness down' EXIT; \
 	    $(PY) -m harness up --no-build || exit $$?; fi; \
 	  $(PY) -m harness mutate $(MUTANTS) $(MUTATION_ARGS)
+
+mutation-history: venv  ## refresh mutants/kill-history.json from the newest mutation run (REPORT=path/mutation.json); commit it
+	@$(PY) -m harness mutate-history $(REPORT)
 
 nightly: images  ## the nightly job here: NIGHTLY_SHARDS shards on their own stacks, one retry (FLAKY), merged report
 	@bash scripts/nightly.sh $(PYTEST_ARGS)

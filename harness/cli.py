@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("sweep", help="remove stacks left behind by killed runs")
     mutation_cli.add_arguments(sub.add_parser(  # options: harness/mutation/_cli.py
         "mutate", help="evaluate the platform mutants (mutants/) on the running stack"))
+    mutation_cli.add_history_arguments(sub.add_parser(
+        "mutate-history", help="refresh mutants/kill-history.json from a mutation run"))
     reporting_cli.add_merge_arguments(sub.add_parser(  # options: harness/reporting/_cli.py
         "merge-reports", help="one run's reports (summary, JUnit, traceability, coverage, "
         "history, charts) from the nightly shards' artifacts folders"))
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "mutate":
             return mutation_cli.run(args)
+        if args.command == "mutate-history":
+            return mutation_cli.run_history(args)
         if args.command == "merge-reports":
             return reporting_cli.run_merge(args)
         if args.command == "durations":

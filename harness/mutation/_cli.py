@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -18,7 +19,8 @@ from harness.domain import REPO_ROOT, Endpoints, stack_config
 from ._catalogue import load_catalogue
 from ._coverage_map import CoverageMap
 from ._engine import MutationEngine, MutationRun
-from ._exceptions import MutationSetupError
+from ._exceptions import CatalogueError, MutationSetupError
+from ._history import HISTORY_FILE, KillHistory
 from ._live import RESETS, DockerPlatform, GitWorkspace, PytestRunner
 from ._report import verdict_lines, write_reports
 from ._selection import SelectionMap, Selector
@@ -37,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--coverage-map", type=Path, default=None,
                    help="recorded by `make test-all`: which tests ran which lines (default "
                    "<catalogue>/coverage-map.json; ignored when missing)")
+    p.add_argument("--history", type=Path, default=None,
+                   help="which test killed each patch before, run first and alone (default "
+                   "<catalogue>/kill-history.json; `make mutation-history` refreshes it)")
     p.add_argument("--reset", choices=RESETS, default="data",
                    help="between mutants: data (default) empties the datastores in place and "
                    "restarts the services whose image changes; full drops them and restarts "
@@ -55,6 +60,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     mutants = load_catalogue(args.catalogue, args.patches or None)
     hand_map = SelectionMap.load(args.test_map or args.catalogue / "test-map.toml")
+    history = KillHistory.load(args.history or args.catalogue / HISTORY_FILE)
     map_path = args.coverage_map or args.catalogue / "coverage-map.json"
     recorded = CoverageMap.load(map_path) if map_path.is_file() else None
     config = stack_config(None)
@@ -82,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
                                   reset=args.reset)
         runner = PytestRunner(workers=args.workers, cwd=REPO_ROOT)
         selector = Selector(hand_map, recorded, read_source=workspace.read_source,
-                            is_serial=runner.may_be_serial, read_test=_read_test)
+                            is_serial=runner.may_be_serial, read_test=_read_test,
+                            history=history)
         print(f"[mutation] {len(mutants)} patch(es) from {args.catalogue}, platform source "
               f"{args.rev} ({workspace.commit}), stack '{config.project_name}', services: "
               f"{', '.join(platform.services)}")
@@ -101,13 +108,13 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             # what was evaluated before the interruption is still worth a report
             result = MutationRun(engine.results, time.monotonic() - t0, source, len(mutants))
-            result.notes = _notes(load_before, args, recorded)
+            result.notes = _notes(load_before, args, recorded, history)
             _point_to(result, logs, run_dir / "mutants")
             md, _js = write_reports(result, run_dir)
             print("\n".join(f"[mutation] {line}" for line in verdict_lines(result)))
             print(f"[mutation] interrupted; partial report: {md}", file=sys.stderr)
             return 130
-        result.notes = _notes(load_before, args, recorded)
+        result.notes = _notes(load_before, args, recorded, history)
         _point_to(result, logs, run_dir / "mutants")
         md, _js = write_reports(result, run_dir)
     finally:
@@ -146,8 +153,8 @@ def _relative(path: Path) -> Path:
     return path
 
 
-def _notes(load_before: float, args: argparse.Namespace,
-           recorded: CoverageMap | None) -> list[str]:
+def _notes(load_before: float, args: argparse.Namespace, recorded: CoverageMap | None,
+           history: KillHistory) -> list[str]:
     """What the seconds depend on: the machine's load and the run's settings."""
     test_map = _relative(Path(args.test_map or args.catalogue / "test-map.toml"))
     map_path = _relative(Path(args.coverage_map or args.catalogue / "coverage-map.json"))
@@ -155,6 +162,9 @@ def _notes(load_before: float, args: argparse.Namespace,
               f"tests, recorded {recorded.recorded} from {recorded.source or 'the tree'}), "
               f"else by {test_map}" if recorded is not None else
               f"tests chosen by {test_map} (no recorded {map_path}: `make test-all` writes it)")
+    chosen += (f"; {len(history.killers)} earlier killer(s) from the kill history run first, "
+               "alone, where the patch is unchanged" if history.killers else
+               "; no kill history (`make mutation-history` records one from a run)")
     return [f"{chosen}; {args.workers} xdist worker(s), {args.timeout:.0f} s deadline per "
             "mutant; " + {"full": "datastores reset and every platform service restarted "
                                   "per mutant (--reset full)",
@@ -163,6 +173,43 @@ def _notes(load_before: float, args: argparse.Namespace,
                           "none": "data kept between mutants (--reset none)"}[args.reset],
             f"load average (5 min) {load_before:.1f} at the start, {os.getloadavg()[1]:.1f} "
             f"at the end, on {os.cpu_count()} CPU(s)"]
+
+
+def add_history_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("report", nargs="?", type=Path, default=None,
+                   help="a run's mutation.json (default: the newest artifacts/*-mutation-*)")
+    p.add_argument("--catalogue", type=Path, default=REPO_ROOT / "mutants",
+                   help="folder of *.patch files (default mutants/)")
+    p.add_argument("--history", type=Path, default=None,
+                   help="the file to refresh (default <catalogue>/kill-history.json)")
+
+
+def run_history(args: argparse.Namespace) -> int:
+    """Lay a run's killers over the kill history (commit it, like .test_durations)."""
+    report = args.report or _newest_report()
+    try:
+        results = json.loads(report.read_text())["results"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CatalogueError(f"{report} is not a mutation.json with results ({exc}); name one "
+                             "written by `make mutation`") from exc
+    path = args.history or args.catalogue / HISTORY_FILE
+    mutants = {m.name: m for m in load_catalogue(args.catalogue)}
+    before = KillHistory.load(path)
+    after = before.updated(results, mutants)
+    after.write(path)
+    print(f"[mutation] {_relative(path)}: {len(after.killers)} killer(s) for "
+          f"{len(mutants)} patch(es) from {_relative(report)} (was {len(before.killers)}); "
+          "commit it so the next run tries them first")
+    return 0
+
+
+def _newest_report() -> Path:
+    root = Path(os.environ.get("E2E_ARTIFACTS_DIR") or REPO_ROOT / "artifacts")
+    runs = sorted(root.glob("*-mutation-*/mutation.json"))
+    if not runs:
+        raise CatalogueError(f"no mutation run in {root}: run `make mutation` first, or name "
+                             "a mutation.json")
+    return runs[-1]
 
 
 def main(argv: list[str] | None = None) -> int:

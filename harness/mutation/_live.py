@@ -481,9 +481,11 @@ class PytestRunner:
                  python: str = sys.executable, cwd: Path | None = None) -> None:
         self.workers, self.extra_args, self.python, self.cwd = workers, extra_args, python, cwd
 
-    def command(self, tests: Sequence[str], out_dir: Path, *, serial: bool) -> list[str]:
+    def command(self, tests: Sequence[str], out_dir: Path, *, serial: bool,
+                exclude: Sequence[str] = ()) -> list[str]:
         part = "serial" if serial else "parallel"
         cmd = [self.python, "-m", "pytest", *tests, "-x", "-q", "-p", "no:randomly",
+               *(f"--deselect={t}" for t in exclude),
                "-p", "no:cacheprovider", "-m", "serial" if serial else "not serial",
                "--no-build", "--keep-stack", "--no-bundle",
                f"--junitxml={out_dir / f'junit-{part}.xml'}",
@@ -498,7 +500,8 @@ class PytestRunner:
         cmd += ["-n", str(workers)] if parallel else ["-p", "no:xdist"]
         return cmd + list(self.extra_args)
 
-    def run(self, tests: Sequence[str], timeout: float, out_dir: Path) -> SuiteRun:
+    def run(self, tests: Sequence[str], timeout: float, out_dir: Path, *,
+            exclude: Sequence[str] = ()) -> SuiteRun:
         out_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
         total, inside = 0, 0.0
@@ -506,7 +509,7 @@ class PytestRunner:
         parts = [True, False] if any(self.may_be_serial(t) for t in tests) else [False]
         for serial in parts:
             left = timeout - (time.monotonic() - t0)
-            got = self._session(tests, max(left, 1.0), out_dir, serial=serial)
+            got = self._session(tests, max(left, 1.0), out_dir, serial=serial, exclude=exclude)
             total += got.tests_run
             inside += got.test_seconds
             if got.status != "passed":
@@ -526,12 +529,13 @@ class PytestRunner:
         return any(w in text for w in words)
 
     def _session(self, tests: Sequence[str], timeout: float, out_dir: Path, *,
-                 serial: bool) -> SuiteRun:
+                 serial: bool, exclude: Sequence[str] = ()) -> SuiteRun:
         part = "serial" if serial else "parallel"
         log, junit = out_dir / f"pytest-{part}.log", out_dir / f"junit-{part}.xml"
         t0 = time.monotonic()
         with log.open("wb") as fh:
-            proc = subprocess.Popen(self.command(tests, out_dir, serial=serial), cwd=self.cwd,
+            cmd = self.command(tests, out_dir, serial=serial, exclude=exclude)
+            proc = subprocess.Popen(cmd, cwd=self.cwd,
                                     stdout=fh, stderr=subprocess.STDOUT,
                                     start_new_session=True,
                                     # these sessions must not prune anyone's runs
@@ -550,7 +554,6 @@ class PytestRunner:
         got = parse_junit(junit)
         if got is not None:
             # the tests' share of the wall time: with xdist they ran side by side
-            cmd = self.command(tests, out_dir, serial=serial)
             workers = int(cmd[cmd.index("-n") + 1]) if "-n" in cmd else 1
             got = dataclasses.replace(got, test_seconds=round(got.test_seconds / workers, 1))
         if rc in (0, 5):  # 5: none of the selected tests is in this part

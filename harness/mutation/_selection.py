@@ -22,7 +22,9 @@ Two sources, the recorded one first:
     "optiinfra/orchestrator/rollout.py" = ["scenarios/test_rollback_scenario.py", ...]
     "optiinfra/agents/*" = [...]
 
-What each file was judged by is part of the report (``Selection.basis``).
+A test that killed the same patch in an earlier run (``mutants/kill-history.json``, see
+_history.py) goes before all of them and runs alone: most re-runs are then decided by one
+test. What each file was judged by is part of the report (``Selection.basis``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 from ._catalogue import Mutant
 from ._coverage_map import CoverageMap, blob_sha1, ranges
 from ._exceptions import CatalogueError
+from ._history import KillHistory
 
 _TEST_DEF = re.compile(r"^(?:async )?def (test_\w+)", re.MULTILINE)
 
@@ -46,6 +49,7 @@ class Selection:
     tests: list[str]
     basis: list[str] = field(default_factory=list)  # per patched file: how it was judged
     recorded: bool = False  # at least one file's tests came from the recorded map
+    lead: str | None = None  # killed this patch in an earlier run: runs first, alone
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,10 @@ class Selector:
     def __init__(self, hand: SelectionMap, recorded: CoverageMap | None = None, *,
                  read_source: Callable[[str], bytes | None] | None = None,
                  is_serial: Callable[[str], bool] | None = None,
-                 read_test: Callable[[str], str | None] | None = None) -> None:
+                 read_test: Callable[[str], str | None] | None = None,
+                 history: KillHistory | None = None) -> None:
         self.hand, self.recorded = hand, recorded
+        self.history = history or KillHistory()
         self._read = read_source or (lambda _p: None)
         self._serial = is_serial or (lambda _t: False)
         self._read_test = read_test or (lambda _p: None)
@@ -176,7 +182,22 @@ class Selector:
             basis.append(f"{path}: test-map.toml ({why})")
         first = sorted(recorded, key=lambda t: (-seconds.get(t, 0.0), t))
         rest = [t for t in unknown if t not in pinned and not any(_names(t, r) for r in recorded)]
-        return Selection([*pinned, *first, *rest], basis, bool(recorded))
+        tests = [*pinned, *first, *rest]
+        lead = self._lead(mutant)
+        if lead is not None:
+            basis.append(f"kill history: {lead} killed this patch in an earlier run, so it "
+                         "runs first, alone")
+            tests = [lead, *(t for t in tests if t != lead)]
+        return Selection(tests, basis, bool(recorded), lead)
+
+    def _lead(self, mutant: Mutant) -> str | None:
+        """The history's killer of this patch, while its test is still defined."""
+        killer = self.history.killer_of(mutant)
+        if killer is None:
+            return None
+        path, _, name = killer.partition("::")
+        function = name.split("::")[-1].split("[")[0]
+        return killer if function in _TEST_DEF.findall(self._read_test(path) or "") else None
 
 
 def _names(entry: str, test: str) -> bool:

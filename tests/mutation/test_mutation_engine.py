@@ -152,9 +152,12 @@ class FakeRunner:
     def __init__(self, outcomes: dict[str, SuiteRun]) -> None:
         self.outcomes = outcomes
         self.seen: list[list[str]] = []
+        self.excluded: list[list[str]] = []
 
-    def run(self, tests: Sequence[str], timeout: float, out_dir: Path) -> SuiteRun:
+    def run(self, tests: Sequence[str], timeout: float, out_dir: Path, *,
+            exclude: Sequence[str] = ()) -> SuiteRun:
         self.seen.append(list(tests))
+        self.excluded.append(list(exclude))
         return self.outcomes.get(out_dir.name, SuiteRun("passed", 2.0, tests_run=len(tests)))
 
 
@@ -230,7 +233,8 @@ def test_the_stack_gets_its_own_image_back_and_no_mutant_image_is_left(tmp_path:
 
 def test_an_interrupted_run_still_restores_the_platform(tmp_path: Path) -> None:
     class Interrupting(FakeRunner):
-        def run(self, tests: Sequence[str], timeout: float, out_dir: Path) -> SuiteRun:
+        def run(self, tests: Sequence[str], timeout: float, out_dir: Path, *,
+                exclude: Sequence[str] = ()) -> SuiteRun:
             if out_dir.name == "b":
                 raise KeyboardInterrupt
             return SuiteRun("passed", 1.0, tests_run=2)

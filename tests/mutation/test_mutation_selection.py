@@ -200,8 +200,10 @@ class Sequenced(FakeRunner):
         super().__init__({})
         self.answers = list(answers)
 
-    def run(self, tests: Sequence[str], timeout: float, out_dir: Path) -> SuiteRun:
+    def run(self, tests: Sequence[str], timeout: float, out_dir: Path, *,
+            exclude: Sequence[str] = ()) -> SuiteRun:
         self.seen.append(list(tests))
+        self.excluded.append(list(exclude))
         return self.answers.pop(0)
 
 
