@@ -41,15 +41,7 @@ chromium:  ## make sure Debian's chromium answers (the browser lane drives it); 
 
 .venv/.stamp: requirements-test.txt pyproject.toml
 	@echo "[setup] creating .venv with the harness and its test dependencies..."
-	@python3 -m venv .venv
-	@# uv (one static binary from PyPI) resolves and installs in parallel: pip took 116 s of
-	@# CPU here, the largest share of a cold start. Without uv (no wheel for this platform),
-	@# pip does it. Bytecode is written on first import, not for every module at install.
-	@if $(PY) -m pip install --quiet --disable-pip-version-check uv 2>/dev/null; then \
-	  .venv/bin/uv pip install --quiet --python $(PY) -r requirements-test.txt -e .; \
-	else echo "[setup] uv is not installable here: pip installs the packages (slower)"; \
-	  $(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-test.txt -e . \
-	    2> >(grep -v 'is ignored: it is neither' >&2); fi
+	@bash scripts/venv.sh
 	@touch $@
 
 venv: .venv/.stamp  ## python virtualenv only (no Docker needed)
