@@ -81,6 +81,11 @@ def _machine(schema: Any, token: str, admin: str, scanner: ResponseScanner,
                     f"failed\n{_story(walk.chains[case.id])}\n\n{type(e).__name__}: {e}")
                 raise
 
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            # schemathesis' own default is 10 s: a discover under 4 workers of fuzzing on
+            # 2 cores took longer once; a timeout is not an answer to check (as in the fuzz test)
+            return {"timeout": 60}
+
         def validate_response(self, response: Any, case: Any,
                               additional_checks: Any = None, **kwargs: Any) -> None:
             walk.steps += 1
