@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One nightly shard: group NIGHTLY_GROUP of NIGHTLY_SHARDS of the e2e suite, split by the
-# durations in .test_durations (pytest-split), on a stack of its own (project and port offset
+# durations in .test_durations so that the shards' walls match (harness/reporting/_shards.py:
+# serial seconds + parallel seconds / NIGHTLY_PARALLELISM), on a stack of its own (project and port offset
 # of its own, so shards run side by side), with the platform under coverage and one retry
 # per failed test (a pass on retry is FLAKY). Reports go to its own artifacts folder, which
 # `python -m harness merge-reports` combines. This is what each CI runner of the nightly
@@ -34,7 +35,10 @@ trap '"$PY" -m harness down' EXIT  # also on failure and Ctrl-C: coverage is wri
 "$PY" -m harness down >/dev/null 2>&1
 "$PY" -m harness up --no-build || exit $?
 say "stack healthy after $(( $(date +%s) - started ))s"
-split=(--splits "$shards" --group "$group" --splitting-algorithm least_duration)
+# One plan for both parts: the serial and the parallel call split the whole collection alike
+# and keep their part of this group. NIGHTLY_PARALLELISM must be the same for every shard.
+split=(--shard "$group/$shards")
+[ -n "${NIGHTLY_PARALLELISM:-}" ] && split+=(--shard-parallelism "$NIGHTLY_PARALLELISM")
 retry=(); [ "$reruns" -gt 0 ] && retry=(--reruns "$reruns")
 status=0
 run() {  # pytest's exit 5 (this shard got none of these tests) is no failure

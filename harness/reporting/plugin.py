@@ -47,6 +47,7 @@ from ._runs import (
     run_id_from_env,
     utc_stamp,
 )
+from ._shards import ShardSelection, default_parallelism
 from ._summary import render_summary, write_summary
 from ._traceability import PhaseTiming, build_matrix, merge_records, write_matrix
 
@@ -126,6 +127,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-bundle", action="store_true", default=False,
                     help=f"write no failure bundles (also ${NO_BUNDLE_ENV}=1); "
                          f"the summary and traceability matrix are still written")
+    group.addoption("--shard", default=None, metavar="G/N",
+                    help="run shard G of N (nightly): the whole collection split once by wall "
+                         "time, serial tests at their seconds and the rest at seconds / K "
+                         "(--shard-parallelism), before -m picks a part")
+    group.addoption("--shard-parallelism", type=float, default=None, metavar="K",
+                    help="what the shard's xdist workers achieve together (default: "
+                         "min($E2E_WORKERS or 4, 1.25 x CPUs)); every shard of a run must "
+                         "use the same K, or their plans differ")
+    group.addoption("--shard-durations", default=".test_durations", metavar="PATH",
+                    help="recorded seconds per test (pytest-split's file; `make durations`)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -134,6 +145,15 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.setdefault(STAMP_ENV, utc_stamp())  # workers inherit it: one run folder
     st = config.stash[_SESSION] = _Session(config)
     config.pluginmanager.register(st, f"optiinfra-e2e-reports-session-{id(st)}")
+    if shard := config.getoption("shard", None):
+        try:
+            parallelism = config.getoption("shard_parallelism") or default_parallelism(
+                int(os.environ.get("E2E_WORKERS", "4")), os.cpu_count())
+            selection = ShardSelection(config, shard, parallelism,
+                                       Path(config.getoption("shard_durations")))
+        except (ConfigError, ValueError) as exc:
+            raise pytest.UsageError(str(exc)) from exc
+        config.pluginmanager.register(selection, "optiinfra-e2e-shard")
 
 
 # -- collection: requirement ids -------------------------------------------------------------

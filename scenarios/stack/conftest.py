@@ -17,6 +17,9 @@ def pytest_configure(config: pytest.Config) -> None:
                             "engine (scenarios/stack/test_remote_engine.py; lane of its own)")
 
 
+# tryfirst, and registered after the harness's plugins (so called before them): the nightly
+# shard plan (--shard) must not count a lane that is deselected here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("E2E_REMOTE_ENGINE") == "1" or MARKER in (config.option.markexpr or ""):
         return
