@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.core import Stack, interrupts_raise
 from harness.domain import REPO_ROOT, Endpoints, stack_config
+from harness.reporting import ARTIFACTS_ENV
 
 from ._catalogue import load_catalogue
 from ._coverage_map import CoverageMap
@@ -71,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
             f"stack '{config.project_name}' is not up and healthy: mutation testing reuses a "
             "running stack. Start it with `make start-test-env` (same E2E_PROJECT and "
             "E2E_PORT_OFFSET) and run again")
-    root = Path(os.environ.get("E2E_ARTIFACTS_DIR") or REPO_ROOT / "artifacts")
-    run_dir = root / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-mutation-{os.getpid()}"
+    run_dir = _artifacts_root() / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-mutation-{os.getpid()}"
     workspace = GitWorkspace(REPO_ROOT, args.rev)
     # Each mutant's pytest logs go to a scratch folder first: a run folder is pruned by any
     # session's E2E_KEEP_RUNS while it is old, and a long mutation run gets old.
@@ -203,8 +203,13 @@ def run_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _artifacts_root() -> Path:
+    """Where runs go: $E2E_ARTIFACTS_DIR, as for every other session, else artifacts/."""
+    return Path(os.environ.get(ARTIFACTS_ENV) or REPO_ROOT / "artifacts")
+
+
 def _newest_report() -> Path:
-    root = Path(os.environ.get("E2E_ARTIFACTS_DIR") or REPO_ROOT / "artifacts")
+    root = _artifacts_root()
     runs = sorted(root.glob("*-mutation-*/mutation.json"))
     if not runs:
         raise CatalogueError(f"no mutation run in {root}: run `make mutation` first, or name "

@@ -62,5 +62,5 @@ class TerminatedReaper:
                 if gone := self.sweep():
                     log.info("forgot %d instance(s) terminated over %.0f s ago", gone,
                              self.retention_s)
-            except Exception:  # noqa: BLE001 - the simulator must keep serving regardless
+            except Exception:  # the simulator must keep serving regardless
                 log.exception("sweep of terminated instances failed")
