@@ -72,7 +72,7 @@ fi
 serial=${BENCH_COLD_SERIAL:-0}
 say "cold start: make start-test-env (steps $([ "$serial" = 1 ] && echo "one after another" || echo "side by side"))..."
 ( cd "$clone" && PREPARE_PARALLEL=$((1 - serial)) make --no-print-directory start-test-env ) 2>&1 | tee "$log" \
-  | grep --line-buffered -E '^\[(prepare|images|harness)\]|still waiting'
+  | grep --line-buffered -E '^\[(prepare|images|harness)\]|^  \[build\]|still waiting'
 rc=${PIPESTATUS[0]}
 total_ms=$(( $(now_ms) - t0 ))
 [ "$rc" = 0 ] || die "make start-test-env failed (exit $rc) after $((total_ms / 1000))s; log above."

@@ -9,8 +9,13 @@ t0=$(date +%s)
 base=$(bash scripts/base-image.sh) || exit 1
 export E2E_BASE_IMAGE=$base
 echo "[images] building on $E2E_BASE_IMAGE"
-docker compose --progress plain -f docker-compose.e2e.yml build 2>&1 \
-  | awk '/^#[0-9]+ \[[a-z]/ && !/internal\]/ {sub(/^#[0-9]+ /, ""); print "  [build] " substr($0, 1, 140); next} /ERROR|error|failed/ {print}'
+# BuildKit's plain output: "#7 [redis 2/3] RUN ..." starts step 7, "#7 DONE 12.3s" ends it.
+# One line per step when it ends: its seconds (or "cached") and what it was.
+docker compose --progress plain -f docker-compose.e2e.yml build 2>&1 | awk '
+  /^#[0-9]+ \[[a-z]/ && !/internal\]/ { line = $0; sub(/^#[0-9]+ /, "", line); step[$1] = substr(line, 1, 120); next }
+  /^#[0-9]+ DONE [0-9.]+s$/ { if ($1 in step) printf "  [build] %7s  %s\n", $3, step[$1]; next }
+  /^#[0-9]+ CACHED$/ { if ($1 in step) printf "  [build]  cached  %s\n", step[$1]; next }
+  /ERROR|error|failed/ { print }'
 rc=${PIPESTATUS[0]}
 echo "[images] build done in $(( $(date +%s) - t0 ))s (exit $rc)"
 exit "$rc"
