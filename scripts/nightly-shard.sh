@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One nightly shard: group NIGHTLY_GROUP of NIGHTLY_SHARDS of the e2e suite, split by the
 # durations in .test_durations so that the shards' walls match (harness/reporting/_shards.py:
-# serial seconds + parallel seconds / NIGHTLY_PARALLELISM), on a stack of its own (project and port offset
-# of its own, so shards run side by side), with the platform under coverage and one retry
+# serial seconds + parallel seconds / NIGHTLY_PARALLELISM), on a stack of its own (project and
+# port offset of its own, so shards run side by side), with the platform under coverage and one retry
 # per failed test (a pass on retry is FLAKY). Reports go to its own artifacts folder, which
 # `python -m harness merge-reports` combines. This is what each CI runner of the nightly
 # workflow runs; `make nightly` runs all shards on one machine. Extra arguments go to pytest.

@@ -29,6 +29,7 @@ from ._history import (
 )
 from ._runs import prune_runs, publish_latest, run_id, utc_stamp
 from ._sessions import RunSoFar, combine_sessions, combined_status
+from ._shards import load_durations
 from ._summary import render_summary, write_summary
 from ._traceability import NOT_RUN, Catalogue, build_matrix, record_from_dict, write_matrix
 
@@ -235,12 +236,7 @@ def update_durations(path: Path, records_file: Path, prefix: str = "scenarios/"
     ``prefix`` that ran gets its measured seconds (setup + call + teardown); tests the run
     did not reach keep theirs. Returns (updated, total in the file)."""
     _, run = load_records(records_file)
-    try:
-        durations: dict[str, float] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        durations = {}
-    except ValueError as exc:
-        raise ConfigError(f"{path} is not pytest-split's JSON durations file: {exc}") from exc
+    durations = load_durations(path)  # the file the shards plan from, read the same way
     updated = 0
     for r in run.records:
         if r.nodeid.startswith(prefix) and r.outcome in ("passed", "failed", "error", "flaky"):
